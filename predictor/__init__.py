@@ -1,0 +1,1 @@
+"""vox-raga predictor: a KServe model server that turns normalized text into speech."""

@@ -1,0 +1,90 @@
+"""`python -m predictor`: serve one speech model over KServe V2 (REST and gRPC)."""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import kserve
+from kserve import model_server
+
+from predictor.contract import Limits
+from predictor.engines import ModelLoadError
+from predictor.model import SpeechModel
+from predictor.routes import voices_router
+
+DEFAULTS = Limits()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """KServe's model server flags plus the predictor's own; unknown flags are an error."""
+    parser = argparse.ArgumentParser(
+        prog="python -m predictor",
+        parents=[model_server.parser],
+        description="Serve a Coqui TTS, XTTS or Piper (ONNX VITS) model over KServe V2.",
+    )
+    parser.add_argument(
+        "--model_dir",
+        default="/mnt/models",
+        help="model directory, or a URI kserve-storage downloads (s3://, gs://, hf://, https://)",
+    )
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument(
+        "--model_version",
+        default=None,
+        help="reported in every response; default: model family and a hash of its files",
+    )
+    parser.add_argument(
+        "--scratch_dir",
+        default=str(Path(tempfile.gettempdir()) / "vox-raga"),
+        help="writable directory for downloads and config copies; the model dir is never written",
+    )
+    parser.add_argument("--max_text_chars", type=int, default=DEFAULTS.max_text_chars)
+    parser.add_argument("--max_batch_size", type=int, default=DEFAULTS.max_batch_size)
+    parser.add_argument("--max_references", type=int, default=DEFAULTS.max_references)
+    parser.add_argument(
+        "--max_reference_seconds", type=float, default=DEFAULTS.max_reference_seconds
+    )
+    parser.add_argument("--max_reference_bytes", type=int, default=DEFAULTS.max_reference_bytes)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Load the model, then serve it until SIGTERM or Ctrl-C."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.workers != 1:
+        parser.error(
+            "--workers must be 1: each predictor process serves one model and synthesis is "
+            "serialized on it; scale with replicas"
+        )
+    limits = Limits(
+        max_text_chars=args.max_text_chars,
+        max_batch_size=args.max_batch_size,
+        max_references=args.max_references,
+        max_reference_seconds=args.max_reference_seconds,
+        max_reference_bytes=args.max_reference_bytes,
+    )
+    model = SpeechModel(
+        args.model_name,
+        args.model_dir,
+        device=args.device,
+        limits=limits,
+        model_version=args.model_version,
+        scratch_dir=Path(args.scratch_dir),
+    )
+    try:
+        model.load()
+    except ModelLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    model_server.app.include_router(voices_router({model.name: model}))
+    kserve.ModelServer(
+        http_port=args.http_port,
+        grpc_port=args.grpc_port,
+        workers=args.workers,
+    ).start([model])
+
+
+if __name__ == "__main__":
+    main()

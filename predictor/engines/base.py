@@ -1,0 +1,102 @@
+"""The one small interface every model family implements, and the typed values it trades in."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+class ModelLoadError(RuntimeError):
+    """A model directory that cannot be served; the message names the path and what was expected."""
+
+
+class SynthesisInputError(ValueError):
+    """A request the engine cannot honour (an unknown voice, reference audio it cannot use).
+
+    The message says what was wrong and what is allowed; it becomes a 400.
+    """
+
+
+@dataclass(frozen=True)
+class NumericOption:
+    """A model-specific sampling option a request may set, with its allowed range."""
+
+    minimum: float
+    """Smallest allowed value."""
+    maximum: float
+    """Largest allowed value."""
+    integer: bool = False
+    """Whether only whole numbers are allowed."""
+
+
+@dataclass(frozen=True)
+class VoiceCatalog:
+    """What a loaded model can speak with."""
+
+    speakers: tuple[str, ...] = ()
+    """Built-in voice ids, in the model's order; empty for a single-voice model."""
+    languages: tuple[str, ...] = ()
+    """Language codes the model speaks; empty when the model is not language-specific."""
+    default_speaker: str | None = None
+    """The voice used when a request names none."""
+    default_language: str | None = None
+    """The language used when a request names none."""
+    supports_cloning: bool = False
+    """Whether `speaker_wav` reference recordings are accepted."""
+    options: Mapping[str, NumericOption] = field(default_factory=dict)
+    """Model-specific sampling options, by request parameter name."""
+
+
+@dataclass(frozen=True)
+class ReferenceAudio:
+    """A decoded reference recording for voice cloning."""
+
+    samples: np.ndarray
+    """Mono float32 PCM in [-1, 1]."""
+    sample_rate: int
+    """Samples per second of `samples`."""
+    digest: str
+    """sha256 of the encoded bytes the client sent: the cache key of what is computed from it."""
+
+
+@dataclass(frozen=True)
+class SynthesisOptions:
+    """How to say one text: already validated against the engine's VoiceCatalog."""
+
+    speaker: str | None = None
+    """A built-in voice id, or None for the default voice (or the cloned one)."""
+    language: str | None = None
+    """A language code from the catalog, or None."""
+    speed: float = 1.0
+    """Speaking rate; 2.0 is twice as fast."""
+    references: tuple[ReferenceAudio, ...] = ()
+    """Recordings to clone the voice from; they take precedence over `speaker`."""
+    sampling: Mapping[str, float] = field(default_factory=dict)
+    """Values for the engine's sampling options, by name."""
+
+
+class Engine(ABC):
+    """A loaded model that turns normalized text into float32 PCM.
+
+    Engines know nothing of HTTP or KServe. They are not thread-safe: the model server calls
+    `synthesize` from one worker thread at a time.
+    """
+
+    family: str
+    """Model family name, e.g. "xtts", "coqui", "piper"."""
+    sample_rate: int
+    """Samples per second of what `synthesize` returns."""
+    voices: VoiceCatalog
+    """Speakers, languages and options this model accepts."""
+    model_dir: Path
+    """Where the model was loaded from."""
+
+    def warm_up_text(self) -> str:
+        """A short text in the model's default language, said once before the model is ready."""
+        return "Hello."
+
+    @abstractmethod
+    def synthesize(self, text: str, options: SynthesisOptions) -> np.ndarray:
+        """Say `text`; return mono float32 PCM in [-1, 1] at `sample_rate`."""

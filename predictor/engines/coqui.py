@@ -1,0 +1,179 @@
+"""Any other Coqui TTS model (VITS, Glow-TTS, Tacotron2 with a vocoder...), through coqui-tts's
+own Synthesizer."""
+
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import librosa
+import numpy as np
+from TTS.utils.synthesizer import Synthesizer
+
+from predictor.engines.base import (
+    Engine,
+    ModelLoadError,
+    SynthesisOptions,
+    VoiceCatalog,
+)
+from predictor.engines.chunking import split_to_fit
+
+CHECKPOINT_NAMES = ("model.pth", "model_file.pth", "best_model.pth", "checkpoint.pth")
+"""Checkpoint file names in order of preference; then the newest checkpoint_<step>.pth."""
+MAX_CHUNK_CHARS = 500
+"""Text is synthesized sentence-packed pieces at a time, which bounds memory per call."""
+
+# Paths a trained config carries from the machine it was trained on, and the names coqui-tts
+# gives those files in a released model directory (as its ModelManager does after a download).
+_RELOCATABLE_PATHS = {
+    "speakers_file": ("speaker_ids.json", "speaker_ids.pth", "speakers.json", "speakers.pth"),
+    "d_vector_file": ("speakers.json", "speakers.pth"),
+    "language_ids_file": ("language_ids.json",),
+    "speaker_encoder_model_path": ("model_se.pth", "model_se.pth.tar"),
+    "speaker_encoder_config_path": ("config_se.json",),
+}
+
+
+def find_checkpoint(model_dir: Path) -> Path | None:
+    """The checkpoint a Coqui model directory is served from, or None if it holds none."""
+    for name in CHECKPOINT_NAMES:
+        if (model_dir / name).is_file():
+            return model_dir / name
+    steps = {}
+    for path in model_dir.glob("checkpoint_*.pth"):
+        match = re.fullmatch(r"checkpoint_(\d+)\.pth", path.name)
+        if match:
+            steps[int(match.group(1))] = path
+    if steps:
+        return steps[max(steps)]
+    others = sorted(model_dir.glob("*.pth")) + sorted(model_dir.glob("*.pth.tar"))
+    others = [p for p in others if not p.name.startswith(("speaker", "model_se"))]
+    return others[0] if len(others) == 1 else None
+
+
+def relocate_config(config: dict[str, Any], model_dir: Path) -> bool:
+    """Point paths in `config` that do not exist at the same files inside `model_dir`.
+
+    Returns whether anything changed.
+    """
+    changed = False
+    for section in (config, config.get("model_args") or {}):
+        for key, defaults in _RELOCATABLE_PATHS.items():
+            value = section.get(key)
+            if not value or isinstance(value, list):
+                continue
+            if Path(value).is_file():
+                continue
+            for name in (Path(value).name, *defaults):
+                if (model_dir / name).is_file():
+                    section[key] = str(model_dir / name)
+                    changed = True
+                    break
+    return changed
+
+
+class CoquiEngine(Engine):
+    """A Coqui TTS checkpoint directory: config.json and a checkpoint, optional speakers and
+    language files, optional `vocoder/` directory with its own config.json and checkpoint."""
+
+    family = "coqui"
+
+    def __init__(self, model_dir: Path, synthesizer: Synthesizer) -> None:
+        self.model_dir = model_dir
+        self._synthesizer = synthesizer
+        self._model = synthesizer.tts_model
+        self.sample_rate = int(synthesizer.output_sample_rate)
+        speakers = self._names(getattr(self._model, "speaker_manager", None), "speaker_names")
+        languages = self._names(getattr(self._model, "language_manager", None), "language_names")
+        self.voices = VoiceCatalog(
+            speakers=speakers,
+            languages=languages,
+            default_speaker=speakers[0] if speakers else None,
+            default_language=languages[0] if languages else None,
+        )
+
+    @staticmethod
+    def _names(manager: object, attribute: str) -> tuple[str, ...]:
+        if manager is None:
+            return ()
+        return tuple(getattr(manager, attribute, ()) or ())
+
+    @classmethod
+    def load(cls, model_dir: Path, device: str, scratch_dir: Path) -> "CoquiEngine":
+        """Load a Coqui checkpoint directory onto `device`; never writes into `model_dir`."""
+        checkpoint = find_checkpoint(model_dir)
+        if checkpoint is None:
+            raise ModelLoadError(
+                f"{model_dir}: Coqui model has config.json but no checkpoint "
+                f"(expected one of {', '.join(CHECKPOINT_NAMES)} or checkpoint_<step>.pth)"
+            )
+        config_path = _served_config(model_dir, scratch_dir)
+        vocoder_checkpoint, vocoder_config = _vocoder(model_dir)
+        try:
+            synthesizer = Synthesizer(
+                tts_checkpoint=checkpoint,
+                tts_config_path=config_path,
+                vocoder_checkpoint=vocoder_checkpoint,
+                vocoder_config=vocoder_config,
+                voice_dir=scratch_dir / "voices",
+                use_cuda=device == "cuda",
+            )
+        except Exception as exc:
+            raise ModelLoadError(f"{checkpoint}: cannot load the Coqui TTS model: {exc}") from exc
+        return cls(model_dir, synthesizer)
+
+    def synthesize(self, text: str, options: SynthesisOptions) -> np.ndarray:
+        """Say `text`; `speed` sets the model's length scale where it has one."""
+        base_length_scale = getattr(self._model, "length_scale", None)
+        if base_length_scale is not None:
+            self._model.length_scale = base_length_scale / options.speed
+        try:
+            pieces = [
+                np.asarray(
+                    self._synthesizer.tts(
+                        chunk,
+                        speaker_name=options.speaker,
+                        language_name=options.language,
+                        split_sentences=False,
+                    ),
+                    dtype=np.float32,
+                )
+                for chunk in split_to_fit(text, MAX_CHUNK_CHARS)
+            ]
+        finally:
+            if base_length_scale is not None:
+                self._model.length_scale = base_length_scale
+        audio = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+        if base_length_scale is None and options.speed != 1.0:
+            audio = librosa.effects.time_stretch(audio, rate=options.speed)
+        return np.clip(audio, -1.0, 1.0).astype(np.float32)
+
+
+def _served_config(model_dir: Path, scratch_dir: Path) -> Path:
+    """config.json, or a scratch copy whose training-machine paths point into `model_dir`."""
+    config_path = model_dir / "config.json"
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"{config_path}: not a readable JSON Coqui config: {exc}") from exc
+    if not relocate_config(config, model_dir):
+        return config_path
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="config-", suffix=".json", dir=scratch_dir)
+    with open(handle, "w", encoding="utf-8") as file:
+        json.dump(config, file)
+    return Path(name)
+
+
+def _vocoder(model_dir: Path) -> tuple[Path | None, Path | None]:
+    vocoder_dir = model_dir / "vocoder"
+    if not (vocoder_dir / "config.json").is_file():
+        return None, None
+    checkpoint = find_checkpoint(vocoder_dir)
+    if checkpoint is None:
+        raise ModelLoadError(
+            f"{vocoder_dir}: vocoder has config.json but no checkpoint "
+            f"(expected one of {', '.join(CHECKPOINT_NAMES)})"
+        )
+    return checkpoint, vocoder_dir / "config.json"

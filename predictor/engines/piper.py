@@ -1,0 +1,92 @@
+"""ONNX VITS voices in Piper's format (`voice.onnx` beside `voice.onnx.json`), run by piper-tts.
+
+piper-tts is GPL-3.0-or-later: this module is imported only when a Piper voice is served.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+from piper import PiperVoice, SynthesisConfig
+
+from predictor.engines.base import (
+    Engine,
+    ModelLoadError,
+    NumericOption,
+    SynthesisOptions,
+    VoiceCatalog,
+)
+
+SAMPLING_OPTIONS = {
+    "noise_scale": NumericOption(0.0, 2.0),
+    "noise_w_scale": NumericOption(0.0, 2.0),
+}
+
+
+def find_voice(model_dir: Path) -> tuple[Path, Path] | None:
+    """The (onnx, json) pair of the one Piper voice in `model_dir`, or None if it holds none."""
+    voices = sorted(p for p in model_dir.glob("*.onnx") if Path(f"{p}.json").is_file())
+    if not voices:
+        return None
+    if len(voices) > 1:
+        names = ", ".join(p.name for p in voices)
+        raise ModelLoadError(
+            f"{model_dir}: holds several Piper voices ({names}); serve one voice per model"
+        )
+    return voices[0], Path(f"{voices[0]}.json")
+
+
+class PiperEngine(Engine):
+    """A Piper voice: one or more speakers, one language."""
+
+    family = "piper"
+
+    def __init__(self, model_dir: Path, voice: PiperVoice, language: str | None) -> None:
+        self.model_dir = model_dir
+        self._voice = voice
+        self.sample_rate = int(voice.config.sample_rate)
+        speaker_ids = dict(voice.config.speaker_id_map)
+        self._speaker_ids = speaker_ids
+        speakers = tuple(sorted(speaker_ids, key=speaker_ids.__getitem__))
+        self.voices = VoiceCatalog(
+            speakers=speakers,
+            languages=(language,) if language else (),
+            default_speaker=speakers[0] if speakers else None,
+            default_language=language,
+            options=SAMPLING_OPTIONS,
+        )
+
+    @classmethod
+    def load(cls, model_dir: Path, device: str) -> "PiperEngine":
+        """Load the Piper voice in `model_dir`; CUDA through onnxruntime's CUDA provider."""
+        found = find_voice(model_dir)
+        if found is None:
+            raise ModelLoadError(f"{model_dir}: no Piper voice (expected x.onnx beside x.onnx.json)")
+        onnx_path, config_path = found
+        try:
+            language = _language(json.loads(config_path.read_text(encoding="utf-8")))
+            voice = PiperVoice.load(onnx_path, config_path, use_cuda=device == "cuda")
+        except Exception as exc:
+            raise ModelLoadError(f"{onnx_path}: cannot load the Piper voice: {exc}") from exc
+        return cls(model_dir, voice, language)
+
+    def synthesize(self, text: str, options: SynthesisOptions) -> np.ndarray:
+        """Say `text`; Piper splits it into sentences itself."""
+        config = self._voice.config
+        syn_config = SynthesisConfig(
+            speaker_id=self._speaker_ids.get(options.speaker) if options.speaker else None,
+            length_scale=config.length_scale / options.speed,
+            noise_scale=options.sampling.get("noise_scale", config.noise_scale),
+            noise_w_scale=options.sampling.get("noise_w_scale", config.noise_w_scale),
+        )
+        chunks = [chunk.audio_float_array for chunk in self._voice.synthesize(text, syn_config)]
+        if not chunks:
+            return np.zeros(0, dtype=np.float32)
+        return np.clip(np.concatenate(chunks), -1.0, 1.0).astype(np.float32)
+
+
+def _language(config: dict) -> str | None:
+    """The voice's language code, "en" for a voice whose config says en_US."""
+    language = config.get("language") or {}
+    family = language.get("family") or str(language.get("code", "")).split("_")[0]
+    return family or None

@@ -1,0 +1,197 @@
+"""The kserve.Model that serves one speech model over V2: load, predict, metadata."""
+
+import asyncio
+import hashlib
+import logging
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from kserve import InferOutput, InferRequest, InferResponse, Model
+from kserve.errors import InferenceError, InvalidInput
+from kserve.protocol.infer_type import to_http_parameters
+from kserve_storage import Storage
+
+from predictor.contract import (
+    AUDIO_LENGTH_OUTPUT,
+    AUDIO_OUTPUT,
+    MODEL_VERSION_HEADER,
+    MODEL_VERSION_PARAMETER,
+    SAMPLE_RATE_PARAMETER,
+    SPEAKER_WAV_INPUT,
+    TEXT_INPUT,
+    Limits,
+)
+from predictor.engines import (
+    Engine,
+    ModelLoadError,
+    SynthesisInputError,
+    SynthesisOptions,
+    load_engine,
+)
+from predictor.request import RawInput, RequestError, SynthesisRequest, parse_request
+
+logger = logging.getLogger(__name__)
+
+
+class SpeechModel(Model):
+    """Text in, speech out: `text` BYTES [N] → `audio` FP32 [N, T], `audio_length` INT32 [N]."""
+
+    def __init__(
+        self,
+        name: str,
+        model_dir: str,
+        device: str = "auto",
+        limits: Limits | None = None,
+        model_version: str | None = None,
+        scratch_dir: Path | None = None,
+    ) -> None:
+        super().__init__(name, return_response_headers=True)
+        self.model_dir = model_dir
+        self.device = device
+        self.limits = limits or Limits()
+        self.model_version = model_version
+        self.scratch_dir = scratch_dir or Path("/tmp/vox-raga")
+        self.engine: Engine | None = None
+        # Engines are not thread-safe, and one synthesis already uses every core: requests queue
+        # here, off the event loop, so health checks and metadata are answered meanwhile.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthesis")
+
+    def load(self) -> bool:
+        """Fetch the model, load it on the device, say one warm-up sentence, then be ready."""
+        local_dir = self._fetch()
+        device = _resolve_device(self.device)
+        started = time.perf_counter()
+        engine = load_engine(local_dir, device, self.scratch_dir)
+        logger.info(
+            "Loaded %s model from %s on %s in %.1f s",
+            engine.family, local_dir, device, time.perf_counter() - started,
+        )
+        started = time.perf_counter()
+        engine.synthesize(engine.warm_up_text(), SynthesisOptions())
+        logger.info("Warm-up synthesis took %.1f s", time.perf_counter() - started)
+        self.engine = engine
+        self.model_version = self.model_version or fingerprint(engine)
+        self.ready = True
+        return self.ready
+
+    def _fetch(self) -> Path:
+        if "://" not in self.model_dir:
+            path = Path(self.model_dir)
+            if not path.exists():
+                raise ModelLoadError(f"{path}: model directory does not exist")
+            return path
+        try:
+            downloaded = Storage.download(self.model_dir, str(self.scratch_dir / "model"))
+        except Exception as exc:
+            raise ModelLoadError(f"{self.model_dir}: cannot download the model: {exc}") from exc
+        return Path(downloaded)
+
+    def get_input_types(self) -> list[dict]:
+        """Declared in the V2 model metadata."""
+        return [
+            {"name": TEXT_INPUT, "datatype": "BYTES", "shape": [-1]},
+            {"name": SPEAKER_WAV_INPUT, "datatype": "BYTES", "shape": [-1]},
+        ]
+
+    def get_output_types(self) -> list[dict]:
+        """Declared in the V2 model metadata."""
+        return [
+            {"name": AUDIO_OUTPUT, "datatype": "FP32", "shape": [-1, -1]},
+            {"name": AUDIO_LENGTH_OUTPUT, "datatype": "INT32", "shape": [-1]},
+        ]
+
+    async def predict(
+        self,
+        payload: InferRequest,
+        headers: dict[str, str] | None = None,
+        response_headers: dict[str, str] | None = None,
+    ) -> InferResponse:
+        """Validate, synthesize every item on the synthesis thread, return padded PCM."""
+        engine = self._ready_engine()
+        try:
+            request = parse_request(
+                _raw_inputs(payload), to_http_parameters(payload.parameters or {}), engine.voices, self.limits
+            )
+        except RequestError as exc:
+            raise InvalidInput(str(exc)) from exc
+        loop = asyncio.get_running_loop()
+        try:
+            audios = await loop.run_in_executor(self._executor, _synthesize_all, engine, request)
+        except SynthesisInputError as exc:
+            raise InvalidInput(str(exc)) from exc
+        except Exception as exc:
+            logger.exception("Synthesis failed")
+            raise InferenceError(f"synthesis failed: {type(exc).__name__}: {exc}") from exc
+        if response_headers is not None:
+            response_headers[MODEL_VERSION_HEADER] = str(self.model_version)
+        return self._response(payload, audios, engine.sample_rate)
+
+    def _ready_engine(self) -> Engine:
+        if self.engine is None:
+            raise InferenceError(f"model {self.name} is not loaded")
+        return self.engine
+
+    def _response(
+        self, payload: InferRequest, audios: list[np.ndarray], sample_rate: int
+    ) -> InferResponse:
+        lengths = np.array([len(a) for a in audios], dtype=np.int32)
+        padded = np.zeros((len(audios), int(lengths.max(initial=0))), dtype=np.float32)
+        for row, audio in enumerate(audios):
+            padded[row, : len(audio)] = audio
+        # to_rest() and to_grpc() serialize numpy data: raw bytes for gRPC (tritonclient cannot
+        # read typed contents) and for REST clients that asked for binary outputs.
+        binary = payload.from_grpc or payload.use_binary_outputs
+        audio_output = InferOutput(AUDIO_OUTPUT, list(padded.shape), "FP32", data=padded)
+        length_output = InferOutput(AUDIO_LENGTH_OUTPUT, list(lengths.shape), "INT32", data=lengths)
+        return InferResponse(
+            response_id=payload.id or str(uuid.uuid4()),
+            model_name=self.name,
+            model_version=self.model_version,
+            infer_outputs=[audio_output, length_output],
+            parameters={
+                SAMPLE_RATE_PARAMETER: sample_rate,
+                MODEL_VERSION_PARAMETER: str(self.model_version),
+            },
+            use_binary_outputs=binary,
+            requested_outputs=payload.request_outputs or None,
+        )
+
+
+def _raw_inputs(payload: InferRequest) -> dict[str, RawInput]:
+    inputs = {}
+    for infer_input in payload.inputs:
+        try:
+            values = infer_input.as_numpy().reshape(-1).tolist()
+        except (ValueError, TypeError, InvalidInput) as exc:
+            raise InvalidInput(
+                f"input '{infer_input.name}' does not match its shape "
+                f"{infer_input.shape} and datatype {infer_input.datatype}: {exc}"
+            ) from exc
+        inputs[infer_input.name] = RawInput(infer_input.datatype, values)
+    return inputs
+
+
+def _synthesize_all(engine: Engine, request: SynthesisRequest) -> list[np.ndarray]:
+    return [engine.synthesize(text, request.options) for text in request.texts]
+
+
+def _resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelLoadError("--device cuda was asked for, but torch sees no CUDA device")
+    return device
+
+
+def fingerprint(engine: Engine) -> str:
+    """A version id for a model that was given none: family and a hash of its file names and
+    sizes, so two different checkpoints served side by side in a canary tell apart."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in engine.model_dir.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(engine.model_dir)}:{path.stat().st_size};".encode())
+    return f"{engine.family}-{digest.hexdigest()[:12]}"
