@@ -70,7 +70,12 @@ class SpeechModel(Model):
             engine.family, local_dir, device, time.perf_counter() - started,
         )
         started = time.perf_counter()
-        engine.synthesize(engine.warm_up_text(), SynthesisOptions())
+        try:
+            engine.synthesize(engine.warm_up_text(), SynthesisOptions())
+        except Exception as exc:
+            raise ModelLoadError(
+                f"{local_dir}: the {engine.family} model loaded but cannot synthesize: {exc}"
+            ) from exc
         logger.info("Warm-up synthesis took %.1f s", time.perf_counter() - started)
         self.engine = engine
         self.model_version = self.model_version or fingerprint(engine)

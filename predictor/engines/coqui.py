@@ -133,8 +133,8 @@ class CoquiEngine(Engine):
                 np.asarray(
                     self._synthesizer.tts(
                         chunk,
-                        speaker_name=options.speaker,
-                        language_name=options.language,
+                        speaker_name=options.speaker or self.voices.default_speaker,
+                        language_name=options.language or self.voices.default_language,
                         split_sentences=False,
                     ),
                     dtype=np.float32,

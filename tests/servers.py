@@ -1,0 +1,97 @@
+"""Starting the real `python -m predictor` process on free loopback ports."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+STARTUP_TIMEOUT_S = 180
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class PredictorServer:
+    """A running predictor process."""
+
+    process: subprocess.Popen
+    name: str
+    http_port: int
+    grpc_port: int
+    log_path: Path
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def grpc_url(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    @property
+    def infer_url(self) -> str:
+        return f"{self.http_url}/v2/models/{self.name}/infer"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_predictor(model_dir: Path | str, name: str, log_dir: Path, *extra: str) -> PredictorServer:
+    """Start a predictor and wait until its model reports ready."""
+    http_port, grpc_port = free_port(), free_port()
+    log_path = log_dir / f"{name}-{http_port}.log"
+    command = [
+        sys.executable, "-m", "predictor",
+        "--model_name", name,
+        "--model_dir", str(model_dir),
+        "--http_port", str(http_port),
+        "--grpc_port", str(grpc_port),
+        "--scratch_dir", str(log_dir / f"scratch-{name}-{http_port}"),
+        *extra,
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
+    server = PredictorServer(process, name, http_port, grpc_port, log_path)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"predictor exited with {process.returncode}:\n{server.log()}")
+        try:
+            ready = httpx.get(f"{server.http_url}/v2/models/{name}/ready", timeout=2)
+            if ready.status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    server.stop()
+    raise RuntimeError(f"predictor not ready in {STARTUP_TIMEOUT_S} s:\n{server.log()}")
+
+
+def run_predictor_to_exit(model_dir: Path | str, log_dir: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a predictor that is expected to fail at load, and return how it exited."""
+    return subprocess.run(
+        [sys.executable, "-m", "predictor", "--model_dir", str(model_dir),
+         "--http_port", str(free_port()), "--grpc_port", str(free_port()),
+         "--scratch_dir", str(log_dir / "scratch-failing")],
+        capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
