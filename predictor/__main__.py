@@ -8,6 +8,7 @@ from pathlib import Path
 import kserve
 from kserve import model_server
 
+from predictor import kserve_compat
 from predictor.contract import Limits
 from predictor.engines import ModelLoadError
 from predictor.model import SpeechModel
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     except ModelLoadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    kserve_compat.apply()
     model_server.app.include_router(voices_router({model.name: model}))
     kserve.ModelServer(
         http_port=args.http_port,

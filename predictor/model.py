@@ -146,11 +146,17 @@ class SpeechModel(Model):
         padded = np.zeros((len(audios), int(lengths.max(initial=0))), dtype=np.float32)
         for row, audio in enumerate(audios):
             padded[row, : len(audio)] = audio
-        # to_rest() and to_grpc() serialize numpy data: raw bytes for gRPC (tritonclient cannot
-        # read typed contents) and for REST clients that asked for binary outputs.
         binary = payload.from_grpc or payload.use_binary_outputs
-        audio_output = InferOutput(AUDIO_OUTPUT, list(padded.shape), "FP32", data=padded)
-        length_output = InferOutput(AUDIO_LENGTH_OUTPUT, list(lengths.shape), "INT32", data=lengths)
+        audio_output = InferOutput(AUDIO_OUTPUT, list(padded.shape), "FP32")
+        length_output = InferOutput(AUDIO_LENGTH_OUTPUT, list(lengths.shape), "INT32")
+        if payload.from_grpc:
+            # Raw bytes: tritonclient cannot read gRPC outputs in typed contents.
+            audio_output.set_data_from_numpy(padded, binary_data=True)
+            length_output.set_data_from_numpy(lengths, binary_data=True)
+        else:
+            # to_rest() serializes numpy data as JSON lists or binary, per requested output.
+            audio_output.data = padded
+            length_output.data = lengths
         return InferResponse(
             response_id=payload.id or str(uuid.uuid4()),
             model_name=self.name,

@@ -5,6 +5,7 @@ config.json) and loaded by the predictor through the same `load()` users hit. Ra
 nothing intelligible, but every shape, file and code path is the real one.
 """
 
+import math
 from pathlib import Path
 
 import torch
@@ -15,6 +16,7 @@ TRAINING_DIR = "/training/run-42"
 
 VITS_SPEAKERS = ("alice", "bob")
 VITS_SAMPLE_RATE = 16000
+VITS_FRAMES_PER_CHARACTER = 4
 XTTS_SPEAKERS = ("Ana Florence",)
 XTTS_LANGUAGES = ("en", "bn")
 XTTS_MAX_AUDIO_TOKENS = 12
@@ -56,6 +58,7 @@ def build_tiny_vits(out: Path) -> Path:
     args.num_layers_flow = 1
     args.num_layers_posterior_encoder = 1
     args.num_layers_dp_flow = 1
+    args.use_sdp = False
     args.init_discriminator = False
     args.use_speaker_embedding = True
     args.num_speakers = len(VITS_SPEAKERS)
@@ -67,6 +70,11 @@ def build_tiny_vits(out: Path) -> Path:
     speakers.save_ids_to_file(str(out / "speakers.json"))
     args.speakers_file = str(out / "speakers.json")
     model = Vits(config)
+    # Random weights predict durations far under one frame, which ceil() turns into exactly one
+    # frame per character whatever the length scale; a trained model predicts several frames.
+    with torch.no_grad():
+        model.duration_predictor.proj.weight.zero_()
+        model.duration_predictor.proj.bias.fill_(math.log(VITS_FRAMES_PER_CHARACTER))
     # Saved as trained: the config remembers the training machine's path of speakers.json.
     args.speakers_file = f"{TRAINING_DIR}/speakers.json"
     torch.save({"model": model.state_dict(), "config": config.to_dict()}, out / "model.pth")
