@@ -67,7 +67,10 @@ class SpeechModel(Model):
         engine = load_engine(local_dir, device, self.scratch_dir)
         logger.info(
             "Loaded %s model from %s on %s in %.1f s",
-            engine.family, local_dir, device, time.perf_counter() - started,
+            engine.family,
+            local_dir,
+            device,
+            time.perf_counter() - started,
         )
         started = time.perf_counter()
         try:
@@ -118,7 +121,10 @@ class SpeechModel(Model):
         engine = self._ready_engine()
         try:
             request = parse_request(
-                _raw_inputs(payload), to_http_parameters(payload.parameters or {}), engine.voices, self.limits
+                _raw_inputs(payload),
+                to_http_parameters(payload.parameters or {}),
+                engine.voices,
+                self.limits,
             )
         except RequestError as exc:
             raise InvalidInput(str(exc)) from exc

@@ -58,7 +58,8 @@ def parse_request(
     if unknown:
         raise RequestError(
             f"unknown input {', '.join(map(repr, unknown))}; "
-            f"inputs are '{TEXT_INPUT}' (BYTES [N]) and optionally '{SPEAKER_WAV_INPUT}' (BYTES [K])"
+            f"inputs are '{TEXT_INPUT}' (BYTES [N]) and optionally "
+            f"'{SPEAKER_WAV_INPUT}' (BYTES [K])"
         )
     texts = _texts(inputs.get(TEXT_INPUT), limits)
     references = _references(inputs.get(SPEAKER_WAV_INPUT), voices, limits)
@@ -66,7 +67,9 @@ def parse_request(
     options = SynthesisOptions(
         speaker=speaker,
         language=_language(parameters.get(LANGUAGE_PARAMETER), voices),
-        speed=_number(SPEED_PARAMETER, parameters.get(SPEED_PARAMETER, 1.0), NumericOption(*SPEED_RANGE)),
+        speed=_number(
+            SPEED_PARAMETER, parameters.get(SPEED_PARAMETER, 1.0), NumericOption(*SPEED_RANGE)
+        ),
         references=references,
         sampling={
             name: _number(name, parameters[name], option)
@@ -79,7 +82,9 @@ def parse_request(
 
 def _texts(raw: RawInput | None, limits: Limits) -> tuple[str, ...]:
     if raw is None:
-        raise RequestError(f"request has no '{TEXT_INPUT}' input; send the texts as BYTES [N], N >= 1")
+        raise RequestError(
+            f"request has no '{TEXT_INPUT}' input; send the texts as BYTES [N], N >= 1"
+        )
     _require_bytes(TEXT_INPUT, raw)
     if not raw.values:
         raise RequestError(f"'{TEXT_INPUT}' is empty; send at least one text (BYTES [N], N >= 1)")
@@ -122,7 +127,9 @@ def _references(
         )
     _require_bytes(SPEAKER_WAV_INPUT, raw)
     if not raw.values:
-        raise RequestError(f"'{SPEAKER_WAV_INPUT}' is empty; send 1 to {limits.max_references} recordings")
+        raise RequestError(
+            f"'{SPEAKER_WAV_INPUT}' is empty; send 1 to {limits.max_references} recordings"
+        )
     if len(raw.values) > limits.max_references:
         raise RequestError(
             f"'{SPEAKER_WAV_INPUT}' has {len(raw.values)} recordings; at most "
@@ -178,7 +185,9 @@ def _language(value: object, voices: VoiceCatalog) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise RequestError(f"'{LANGUAGE_PARAMETER}' must be a language code such as 'en', got {value!r}")
+        raise RequestError(
+            f"'{LANGUAGE_PARAMETER}' must be a language code such as 'en', got {value!r}"
+        )
     if not voices.languages:
         return None
     wanted = value.strip().lower().replace("_", "-")

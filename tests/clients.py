@@ -43,19 +43,27 @@ def _json_input(name: str, values: list) -> dict:
     return {"name": name, "shape": [len(values)], "datatype": "BYTES", "data": values}
 
 
-def infer_json(server: PredictorServer, texts: list, parameters: dict | None = None,
-               speaker_wavs: list[bytes] = ()) -> Speech:
+def infer_json(
+    server: PredictorServer,
+    texts: list,
+    parameters: dict | None = None,
+    speaker_wavs: list[bytes] = (),
+) -> Speech:
     """V2 REST with JSON tensors; recordings go base64-encoded."""
     inputs = [_json_input("text", texts)]
     if speaker_wavs:
-        inputs.append(_json_input("speaker_wav", [base64.b64encode(w).decode() for w in speaker_wavs]))
+        inputs.append(
+            _json_input("speaker_wav", [base64.b64encode(w).decode() for w in speaker_wavs])
+        )
     body = {"inputs": inputs, "parameters": parameters or {}}
     response = httpx.post(server.infer_url, json=body, timeout=120)
     if response.status_code != 200:
         raise InferError(response.status_code, response.json()["error"])
     payload = response.json()
     outputs = {o["name"]: o for o in payload["outputs"]}
-    audio = np.asarray(outputs["audio"]["data"], dtype=np.float32).reshape(outputs["audio"]["shape"])
+    audio = np.asarray(outputs["audio"]["data"], dtype=np.float32).reshape(
+        outputs["audio"]["shape"]
+    )
     lengths = np.asarray(outputs["audio_length"]["data"], dtype=np.int32)
     parameters = dict(payload["parameters"], header_version=response.headers.get("x-model-version"))
     return Speech(audio, lengths, parameters)
@@ -65,8 +73,12 @@ def _bytes_tensor(values: list[bytes]) -> bytes:
     return b"".join(struct.pack("<I", len(v)) + v for v in values)
 
 
-def infer_binary(server: PredictorServer, texts: list[bytes], parameters: dict | None = None,
-                 speaker_wavs: list[bytes] = ()) -> Speech:
+def infer_binary(
+    server: PredictorServer,
+    texts: list[bytes],
+    parameters: dict | None = None,
+    speaker_wavs: list[bytes] = (),
+) -> Speech:
     """V2 REST with the binary tensor extension, built by hand."""
     tensors = [("text", list(texts))]
     if speaker_wavs:
@@ -74,22 +86,30 @@ def infer_binary(server: PredictorServer, texts: list[bytes], parameters: dict |
     raws = [_bytes_tensor(values) for _, values in tensors]
     header = {
         "inputs": [
-            {"name": name, "shape": [len(values)], "datatype": "BYTES",
-             "parameters": {"binary_data_size": len(raw)}}
+            {
+                "name": name,
+                "shape": [len(values)],
+                "datatype": "BYTES",
+                "parameters": {"binary_data_size": len(raw)},
+            }
             for (name, values), raw in zip(tensors, raws, strict=True)
         ],
-        "outputs": [{"name": "audio", "parameters": {"binary_data": True}},
-                    {"name": "audio_length", "parameters": {"binary_data": True}}],
+        "outputs": [
+            {"name": "audio", "parameters": {"binary_data": True}},
+            {"name": "audio_length", "parameters": {"binary_data": True}},
+        ],
         "parameters": parameters or {},
-    }  # fmt: skip
+    }
     head = json.dumps(header).encode()
     response = httpx.post(
         server.infer_url,
         content=head + b"".join(raws),
-        headers={"Content-Type": "application/octet-stream",
-                 "Inference-Header-Content-Length": str(len(head))},
+        headers={
+            "Content-Type": "application/octet-stream",
+            "Inference-Header-Content-Length": str(len(head)),
+        },
         timeout=120,
-    )  # fmt: skip
+    )
     if response.status_code != 200:
         raise InferError(response.status_code, response.json()["error"])
     json_length = int(response.headers["inference-header-content-length"])
@@ -118,16 +138,30 @@ def _grpc_parameters(parameters: dict | None) -> dict:
     return converted
 
 
-def infer_grpc(server: PredictorServer, texts: list[bytes], parameters: dict | None = None,
-               speaker_wavs: list[bytes] = ()) -> Speech:
+def infer_grpc(
+    server: PredictorServer,
+    texts: list[bytes],
+    parameters: dict | None = None,
+    speaker_wavs: list[bytes] = (),
+) -> Speech:
     """V2 gRPC with typed contents (bytes_contents) rather than raw_input_contents."""
-    inputs = [pb.ModelInferRequest.InferInputTensor(
-        name="text", datatype="BYTES", shape=[len(texts)],
-        contents=pb.InferTensorContents(bytes_contents=list(texts)))]
+    inputs = [
+        pb.ModelInferRequest.InferInputTensor(
+            name="text",
+            datatype="BYTES",
+            shape=[len(texts)],
+            contents=pb.InferTensorContents(bytes_contents=list(texts)),
+        )
+    ]
     if speaker_wavs:
-        inputs.append(pb.ModelInferRequest.InferInputTensor(
-            name="speaker_wav", datatype="BYTES", shape=[len(speaker_wavs)],
-            contents=pb.InferTensorContents(bytes_contents=list(speaker_wavs))))  # fmt: skip
+        inputs.append(
+            pb.ModelInferRequest.InferInputTensor(
+                name="speaker_wav",
+                datatype="BYTES",
+                shape=[len(speaker_wavs)],
+                contents=pb.InferTensorContents(bytes_contents=list(speaker_wavs)),
+            )
+        )
     request = pb.ModelInferRequest(
         model_name=server.name, inputs=inputs, parameters=_grpc_parameters(parameters)
     )
@@ -136,7 +170,10 @@ def infer_grpc(server: PredictorServer, texts: list[bytes], parameters: dict | N
             response = pb_grpc.GRPCInferenceServiceStub(channel).ModelInfer(request, timeout=120)
         except grpc.RpcError as exc:
             raise InferError(exc.code(), exc.details()) from exc
-    outputs = {o.name: (o, raw) for o, raw in zip(response.outputs, response.raw_output_contents, strict=True)}
+    outputs = {
+        o.name: (o, raw)
+        for o, raw in zip(response.outputs, response.raw_output_contents, strict=True)
+    }
     audio_meta, audio_raw = outputs["audio"]
     length_meta, length_raw = outputs["audio_length"]
     parameters = {}
@@ -160,30 +197,51 @@ def _triton_inputs(module: object, texts: list[bytes], speaker_wavs: list[bytes]
     return inputs
 
 
-def infer_triton_http(server: PredictorServer, texts: list[bytes], parameters: dict | None = None,
-                      speaker_wavs: list[bytes] = ()) -> Speech:
+def infer_triton_http(
+    server: PredictorServer,
+    texts: list[bytes],
+    parameters: dict | None = None,
+    speaker_wavs: list[bytes] = (),
+) -> Speech:
     """tritonclient over HTTP, binary tensors both ways."""
     client = triton_http.InferenceServerClient(f"127.0.0.1:{server.http_port}", network_timeout=120)
-    outputs = [triton_http.InferRequestedOutput("audio", binary_data=True),
-               triton_http.InferRequestedOutput("audio_length", binary_data=True)]  # fmt: skip
+    outputs = [
+        triton_http.InferRequestedOutput("audio", binary_data=True),
+        triton_http.InferRequestedOutput("audio_length", binary_data=True),
+    ]
     try:
-        result = client.infer(server.name, _triton_inputs(triton_http, texts, speaker_wavs),
-                              outputs=outputs, parameters=parameters)  # fmt: skip
+        result = client.infer(
+            server.name,
+            _triton_inputs(triton_http, texts, speaker_wavs),
+            outputs=outputs,
+            parameters=parameters,
+        )
     except Exception as exc:
         raise InferError(getattr(exc, "status", lambda: None)(), str(exc)) from exc
     finally:
         client.close()
-    return Speech(result.as_numpy("audio"), result.as_numpy("audio_length"),
-                  result.get_response()["parameters"])  # fmt: skip
+    return Speech(
+        result.as_numpy("audio"),
+        result.as_numpy("audio_length"),
+        result.get_response()["parameters"],
+    )
 
 
-def infer_triton_grpc(server: PredictorServer, texts: list[bytes], parameters: dict | None = None,
-                      speaker_wavs: list[bytes] = ()) -> Speech:
+def infer_triton_grpc(
+    server: PredictorServer,
+    texts: list[bytes],
+    parameters: dict | None = None,
+    speaker_wavs: list[bytes] = (),
+) -> Speech:
     """tritonclient over gRPC (raw_input_contents)."""
     client = triton_grpc.InferenceServerClient(server.grpc_url)
     try:
-        result = client.infer(server.name, _triton_inputs(triton_grpc, texts, speaker_wavs),
-                              parameters=parameters, client_timeout=120)  # fmt: skip
+        result = client.infer(
+            server.name,
+            _triton_inputs(triton_grpc, texts, speaker_wavs),
+            parameters=parameters,
+            client_timeout=120,
+        )
     except Exception as exc:
         raise InferError(getattr(exc, "status", lambda: None)(), str(exc)) from exc
     finally:

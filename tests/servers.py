@@ -54,22 +54,34 @@ class PredictorServer:
             self.process.wait()
 
 
-def start_predictor(model_dir: Path | str, name: str, log_dir: Path, *extra: str) -> PredictorServer:
+def start_predictor(
+    model_dir: Path | str, name: str, log_dir: Path, *extra: str
+) -> PredictorServer:
     """Start a predictor and wait until its model reports ready."""
     http_port, grpc_port = free_port(), free_port()
     log_path = log_dir / f"{name}-{http_port}.log"
     command = [
-        sys.executable, "-m", "predictor",
-        "--model_name", name,
-        "--model_dir", str(model_dir),
-        "--http_port", str(http_port),
-        "--grpc_port", str(grpc_port),
-        "--scratch_dir", str(log_dir / f"scratch-{name}-{http_port}"),
+        sys.executable,
+        "-m",
+        "predictor",
+        "--model_name",
+        name,
+        "--model_dir",
+        str(model_dir),
+        "--http_port",
+        str(http_port),
+        "--grpc_port",
+        str(grpc_port),
+        "--scratch_dir",
+        str(log_dir / f"scratch-{name}-{http_port}"),
         *extra,
-    ]  # fmt: skip
+    ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     server = PredictorServer(process, name, http_port, grpc_port, log_path)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -87,11 +99,25 @@ def start_predictor(model_dir: Path | str, name: str, log_dir: Path, *extra: str
     raise RuntimeError(f"predictor not ready in {STARTUP_TIMEOUT_S} s:\n{server.log()}")
 
 
-def run_predictor_to_exit(model_dir: Path | str, log_dir: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_predictor_to_exit(
+    model_dir: Path | str, log_dir: Path, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run a predictor that is expected to fail at load, and return how it exited."""
     return subprocess.run(
-        [sys.executable, "-m", "predictor", "--model_dir", str(model_dir),
-         "--http_port", str(free_port()), "--grpc_port", str(free_port()),
-         "--scratch_dir", str(log_dir / "scratch-failing")],
-        capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "predictor",
+            "--model_dir",
+            str(model_dir),
+            "--http_port",
+            str(free_port()),
+            "--grpc_port",
+            str(free_port()),
+            "--scratch_dir",
+            str(log_dir / "scratch-failing"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -32,7 +32,7 @@ EXPECTED = (
 
 
 def detect_family(model_dir: Path) -> str:
-    """"xtts", "coqui" or "piper": what `model_dir` holds, judged from its files alone."""
+    """ "xtts", "coqui" or "piper": what `model_dir` holds, judged from its files alone."""
     if not model_dir.is_dir():
         raise ModelLoadError(f"{model_dir}: not a directory; expected {EXPECTED}")
     config_path = model_dir / "config.json"
@@ -42,7 +42,9 @@ def detect_family(model_dir: Path) -> str:
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"{config_path}: not readable JSON: {exc}") from exc
         if not isinstance(config, dict):
-            raise ModelLoadError(f"{config_path}: expected a JSON object, got {type(config).__name__}")
+            raise ModelLoadError(
+                f"{config_path}: expected a JSON object, got {type(config).__name__}"
+            )
         return "xtts" if str(config.get("model", "")).lower() == "xtts" else "coqui"
     if any(Path(f"{p}.json").is_file() for p in model_dir.glob("*.onnx")):
         return "piper"

@@ -61,7 +61,9 @@ class PiperEngine(Engine):
         """Load the Piper voice in `model_dir`; CUDA through onnxruntime's CUDA provider."""
         found = find_voice(model_dir)
         if found is None:
-            raise ModelLoadError(f"{model_dir}: no Piper voice (expected x.onnx beside x.onnx.json)")
+            raise ModelLoadError(
+                f"{model_dir}: no Piper voice (expected x.onnx beside x.onnx.json)"
+            )
         onnx_path, config_path = found
         try:
             language = _language(json.loads(config_path.read_text(encoding="utf-8")))

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torchaudio
-from TTS.tts.configs.xtts_config import XttsConfig
+from TTS.config.shared_configs import BaseDatasetConfig
+from TTS.tts.configs.xtts_config import XttsArgs, XttsAudioConfig, XttsConfig
 from TTS.tts.layers.xtts.tokenizer import VoiceBpeTokenizer
 from TTS.tts.models.xtts import Xtts, _legacy_safe_globals
 from TTS.tts.utils.text.cleaners import collapse_whitespace, lowercase
@@ -23,7 +24,6 @@ from predictor.engines.base import (
     VoiceCatalog,
 )
 from predictor.engines.chunking import split_to_fit
-
 
 CONDITIONING_SAMPLE_RATE = 22050
 """XTTS computes its conditioning latents from 22.05 kHz audio."""
@@ -41,6 +41,7 @@ SAMPLING_OPTIONS = {
     "length_penalty": NumericOption(-10.0, 10.0),
 }
 _WARM_UP_TEXT = {"bn": "নমস্কার।"}
+_CONFIG_CLASSES = [XttsConfig, XttsAudioConfig, XttsArgs, BaseDatasetConfig]
 
 
 class ServingTokenizer(VoiceBpeTokenizer):
@@ -78,9 +79,14 @@ class _ReadOnlyXtts(Xtts):
         try:
             checkpoint = torch.load(model_path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError:
-            # The original XTTS-v2 release pickles its XttsConfig beside the weights.
-            with _legacy_safe_globals():
-                checkpoint = torch.load(model_path, map_location="cpu", weights_only=True)
+            # Some checkpoints pickle an XttsConfig beside the weights: the original XTTS-v2
+            # release under the classes' old module path, later saves under the current one.
+            try:
+                with torch.serialization.safe_globals(_CONFIG_CLASSES):
+                    checkpoint = torch.load(model_path, map_location="cpu", weights_only=True)
+            except pickle.UnpicklingError:
+                with _legacy_safe_globals():
+                    checkpoint = torch.load(model_path, map_location="cpu", weights_only=True)
         return checkpoint["model"]
 
 
@@ -91,7 +97,8 @@ class _Voice:
 
 
 class XttsEngine(Engine):
-    """An XTTS checkpoint: config.json ("model": "xtts"), model.pth, vocab.json, speakers_xtts.pth."""
+    """An XTTS checkpoint: config.json ("model": "xtts"), model.pth, vocab.json and optionally
+    speakers_xtts.pth with built-in voices."""
 
     family = "xtts"
 
