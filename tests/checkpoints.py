@@ -45,6 +45,8 @@ def build_tiny_vits(out: Path) -> Path:
         phonemes=None,
     )
     config.audio.sample_rate = VITS_SAMPLE_RATE
+    # Trimming cuts at the first quiet stretch, which random output has anywhere.
+    config.audio.do_trim_silence = False
     args = config.model_args
     args.hidden_channels = 16
     args.hidden_channels_ffn_text_encoder = 32
