@@ -12,7 +12,6 @@ import numpy as np
 from kserve import InferOutput, InferRequest, InferResponse, Model
 from kserve.errors import InferenceError, InvalidInput
 from kserve.protocol.infer_type import to_http_parameters
-from kserve_storage import Storage
 
 from predictor.contract import (
     AUDIO_LENGTH_OUTPUT,
@@ -91,6 +90,9 @@ class SpeechModel(Model):
             if not path.exists():
                 raise ModelLoadError(f"{path}: model directory does not exist")
             return path
+        # kserve-storage pulls in every cloud SDK: imported only when a URI needs it.
+        from kserve_storage import Storage
+
         try:
             downloaded = Storage.download(self.model_dir, str(self.scratch_dir / "model"))
         except Exception as exc:
