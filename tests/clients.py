@@ -138,6 +138,15 @@ def _grpc_parameters(parameters: dict | None) -> dict:
     return converted
 
 
+def _grpc_bytes_input(name: str, values: list[bytes]) -> object:
+    return pb.ModelInferRequest.InferInputTensor(
+        name=name,
+        datatype="BYTES",
+        shape=[len(values)],
+        contents=pb.InferTensorContents(bytes_contents=list(values)),
+    )
+
+
 def infer_grpc(
     server: PredictorServer,
     texts: list[bytes],
@@ -145,23 +154,9 @@ def infer_grpc(
     speaker_wavs: list[bytes] = (),
 ) -> Speech:
     """V2 gRPC with typed contents (bytes_contents) rather than raw_input_contents."""
-    inputs = [
-        pb.ModelInferRequest.InferInputTensor(
-            name="text",
-            datatype="BYTES",
-            shape=[len(texts)],
-            contents=pb.InferTensorContents(bytes_contents=list(texts)),
-        )
-    ]
+    inputs = [_grpc_bytes_input("text", texts)]
     if speaker_wavs:
-        inputs.append(
-            pb.ModelInferRequest.InferInputTensor(
-                name="speaker_wav",
-                datatype="BYTES",
-                shape=[len(speaker_wavs)],
-                contents=pb.InferTensorContents(bytes_contents=list(speaker_wavs)),
-            )
-        )
+        inputs.append(_grpc_bytes_input("speaker_wav", speaker_wavs))
     request = pb.ModelInferRequest(
         model_name=server.name, inputs=inputs, parameters=_grpc_parameters(parameters)
     )

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.checkpoints import build_tiny_vits
 from tests.servers import run_predictor_to_exit
 
 
@@ -14,32 +13,26 @@ def last_line(result: subprocess.CompletedProcess) -> str:
     return result.stderr.strip().splitlines()[-1]
 
 
-def test_unknown_flags_are_an_error():
-    result = subprocess.run(
-        [sys.executable, "-m", "predictor", "--model_dir", "/x", "--bogus_flag", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "predictor", *args], capture_output=True, text=True, timeout=120
     )
+
+
+def test_unknown_flags_are_an_error():
+    result = run_cli("--model_dir", "/x", "--bogus_flag", "1")
     assert result.returncode == 2
     assert "unrecognized arguments: --bogus_flag 1" in result.stderr
 
 
 def test_more_than_one_worker_is_refused():
-    result = subprocess.run(
-        [sys.executable, "-m", "predictor", "--model_dir", "/x", "--workers", "2"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli("--model_dir", "/x", "--workers", "2")
     assert result.returncode == 2
     assert "--workers must be 1" in result.stderr
 
 
 def test_help_lists_kserve_and_predictor_flags():
-    result = subprocess.run(
-        [sys.executable, "-m", "predictor", "--help"], capture_output=True, text=True, timeout=120
-    )
+    result = run_cli("--help")
     assert result.returncode == 0
     for flag in ("--model_dir", "--device", "--http_port", "--grpc_port", "--max_text_chars"):
         assert flag in result.stdout
@@ -91,28 +84,13 @@ def test_invalid_config_json_exits_naming_it(tmp_path, log_dir):
     assert last_line(result).startswith(f"error: {tmp_path / 'config.json'}: not readable JSON")
 
 
-@pytest.mark.parametrize("flag", ["--device", "cuda"])
-def test_cuda_without_a_gpu_exits_with_a_clear_line(tmp_path, log_dir, flag):
+def test_cuda_without_a_gpu_exits_with_a_clear_line(vits_dir, log_dir):
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    model_dir = build_tiny_vits(tmp_path / "vits")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "predictor",
-            "--model_dir",
-            str(model_dir),
-            "--device",
-            "cuda",
-            "--scratch_dir",
-            str(log_dir / "scratch-cuda"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = run_cli(
+        "--model_dir", str(vits_dir), "--device", "cuda", "--scratch_dir", str(log_dir / "cuda")
     )
     assert result.returncode != 0
     assert "torch sees no CUDA device" in last_line(result)
