@@ -19,12 +19,24 @@ from predictor.routes import voices_router
 DEFAULTS = Limits()
 
 
+def _positive(kind: type) -> object:
+    def parse(text: str) -> int | float:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     """KServe's model server flags plus the predictor's own; unknown flags are an error."""
     parser = argparse.ArgumentParser(
         prog="python -m predictor",
         parents=[model_server.parser],
         description="Serve a Coqui TTS, XTTS or Piper (ONNX VITS) model over KServe V2.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--model_dir",
@@ -42,13 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=str(Path(tempfile.gettempdir()) / "vox-raga"),
         help="writable directory for downloads and config copies; the model dir is never written",
     )
-    parser.add_argument("--max_text_chars", type=int, default=DEFAULTS.max_text_chars)
-    parser.add_argument("--max_batch_size", type=int, default=DEFAULTS.max_batch_size)
-    parser.add_argument("--max_references", type=int, default=DEFAULTS.max_references)
-    parser.add_argument(
-        "--max_reference_seconds", type=float, default=DEFAULTS.max_reference_seconds
-    )
-    parser.add_argument("--max_reference_bytes", type=int, default=DEFAULTS.max_reference_bytes)
+    limits = {
+        "--max_text_chars": (int, DEFAULTS.max_text_chars, "characters in one text item"),
+        "--max_batch_size": (int, DEFAULTS.max_batch_size, "text items in one request"),
+        "--max_references": (int, DEFAULTS.max_references, "speaker_wav recordings per request"),
+        "--max_reference_seconds": (
+            float,
+            DEFAULTS.max_reference_seconds,
+            "seconds of one recording",
+        ),
+        "--max_reference_bytes": (int, DEFAULTS.max_reference_bytes, "bytes of one recording"),
+    }
+    for flag, (kind, default, meaning) in limits.items():
+        parser.add_argument(flag, type=_positive(kind), default=default, help=f"at most: {meaning}")
     return parser
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from kserve import InferOutput, InferRequest, InferResponse, Model
-from kserve.errors import InferenceError, InvalidInput
+from kserve.errors import InferenceError, InvalidInput, ModelNotReady
 from kserve.protocol.infer_type import to_http_parameters
 
 from predictor.contract import (
@@ -144,7 +144,7 @@ class SpeechModel(Model):
 
     def _ready_engine(self) -> Engine:
         if self.engine is None:
-            raise InferenceError(f"model {self.name} is not loaded")
+            raise ModelNotReady(self.name)
         return self.engine
 
     def _response(

@@ -31,6 +31,12 @@ def test_more_than_one_worker_is_refused():
     assert "--workers must be 1" in result.stderr
 
 
+def test_limits_must_be_positive():
+    result = run_cli("--model_dir", "/x", "--max_batch_size", "0")
+    assert result.returncode == 2
+    assert "--max_batch_size: must be greater than 0, got 0" in result.stderr
+
+
 def test_help_lists_kserve_and_predictor_flags():
     result = run_cli("--help")
     assert result.returncode == 0
