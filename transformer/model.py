@@ -1,0 +1,155 @@
+"""The kserve.Model in front of the predictor: V2 `text` BYTES [1] in, `audio` BYTES [1] out."""
+
+import base64
+import uuid
+
+import numpy as np
+from kserve import InferOutput, InferRequest, InferResponse, Model
+from kserve.errors import InvalidInput, ServerNotReady
+from kserve.protocol.infer_type import to_http_parameters
+
+from predictor.contract import MODEL_VERSION_HEADER
+from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
+from transformer.speech import (
+    Speech,
+    SpeechRequest,
+    SpeechRequestError,
+    SpeechService,
+    build_request,
+)
+
+TEXT_INPUT = "text"
+AUDIO_OUTPUT = "audio"
+
+
+def speech_errors_to_kserve(exc: Exception) -> Exception:
+    """The KServe error a pipeline error becomes: 400 / INVALID_ARGUMENT or 503 / UNAVAILABLE."""
+    if isinstance(exc, SpeechRequestError | PredictorRejectedError):
+        return InvalidInput(str(exc))
+    if isinstance(exc, PredictorUnavailableError):
+        return ServerNotReady(str(exc))
+    return exc
+
+
+class SpeechTransformer(Model):
+    """Text (or SSML) and options in; the encoded audio file out."""
+
+    def __init__(self, name: str, service: SpeechService) -> None:
+        super().__init__(name, return_response_headers=True)
+        self.service = service
+        self.ready = True
+
+    def load(self) -> bool:
+        """Nothing to load: the predictor holds the model."""
+        self.ready = True
+        return self.ready
+
+    def get_input_types(self) -> list[dict]:
+        """Declared in the V2 model metadata."""
+        return [{"name": TEXT_INPUT, "datatype": "BYTES", "shape": [1]}]
+
+    def get_output_types(self) -> list[dict]:
+        """Declared in the V2 model metadata."""
+        return [{"name": AUDIO_OUTPUT, "datatype": "BYTES", "shape": [1]}]
+
+    async def preprocess(
+        self, payload: InferRequest, headers: dict[str, str] | None = None
+    ) -> tuple[InferRequest, SpeechRequest]:
+        """Validate the V2 request into a SpeechRequest."""
+        if not isinstance(payload, InferRequest):
+            raise InvalidInput("send a V2 inference request with a 'text' BYTES [1] input")
+        inputs = {i.name: i for i in payload.inputs}
+        if set(inputs) != {TEXT_INPUT}:
+            raise InvalidInput(
+                f"inputs must be exactly '{TEXT_INPUT}' (BYTES [1]); got {sorted(inputs) or 'none'}"
+            )
+        tensor = inputs[TEXT_INPUT]
+        if tensor.datatype != "BYTES":
+            raise InvalidInput(f"'{TEXT_INPUT}' has datatype {tensor.datatype}; it must be BYTES")
+        try:
+            values = tensor.as_numpy().reshape(-1).tolist()
+        except (ValueError, TypeError, InvalidInput) as exc:
+            raise InvalidInput(f"'{TEXT_INPUT}' does not match its shape {tensor.shape}") from exc
+        if len(values) != 1:
+            raise InvalidInput(
+                f"'{TEXT_INPUT}' has {len(values)} items; send one text per request (BYTES [1])"
+            )
+        text = values[0]
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(f"'{TEXT_INPUT}' is not valid UTF-8 ({exc.reason})") from exc
+        params = to_http_parameters(payload.parameters or {})
+        try:
+            request = build_request(
+                text,
+                voice=params.get("voice"),
+                language=params.get("language"),
+                speed=params.get("speed"),
+                audio_format=params.get("format"),
+                sample_rate=params.get("sample_rate"),
+                normalize_text=params.get("normalize"),
+                ssml=params.get("ssml"),
+                limits=self.service.limits,
+            )
+        except SpeechRequestError as exc:
+            raise InvalidInput(str(exc)) from exc
+        return payload, request
+
+    def validate(self, payload: object) -> object:
+        """Preprocess already validated the request."""
+        return payload
+
+    async def predict(
+        self,
+        payload: tuple[InferRequest, SpeechRequest],
+        headers: dict[str, str] | None = None,
+        response_headers: dict[str, str] | None = None,
+    ) -> tuple[InferRequest, Speech]:
+        """Plan, call the predictor, encode."""
+        infer_request, request = payload
+        try:
+            speech = await self.service.synthesize(request)
+        except Exception as exc:
+            raise speech_errors_to_kserve(exc) from exc
+        if response_headers is not None:
+            response_headers[MODEL_VERSION_HEADER] = speech.model_version
+        return infer_request, speech
+
+    async def postprocess(
+        self,
+        result: tuple[InferRequest, Speech],
+        headers: dict[str, str] | None = None,
+        response_headers: dict[str, str] | None = None,
+    ) -> InferResponse:
+        """`audio` BYTES [1]: raw bytes for gRPC and binary clients, base64 for JSON clients."""
+        infer_request, speech = result
+        binary = infer_request.from_grpc or _wants_binary(infer_request)
+        output = InferOutput(AUDIO_OUTPUT, [1], "BYTES")
+        if binary:
+            output.set_data_from_numpy(np.array([speech.audio], dtype=np.object_), binary_data=True)
+        else:
+            output.data = [base64.b64encode(speech.audio).decode("ascii")]
+            output.parameters = {"content_encoding": "base64"}
+        return InferResponse(
+            response_id=infer_request.id or str(uuid.uuid4()),
+            model_name=self.name,
+            infer_outputs=[output],
+            parameters={
+                "content_type": speech.audio_format.content_type,
+                "sample_rate": speech.sample_rate,
+                "duration_seconds": str(speech.duration_seconds),
+                "model_version": speech.model_version,
+            },
+            use_binary_outputs=binary,
+        )
+
+
+def _wants_binary(request: InferRequest) -> bool:
+    if request.use_binary_outputs:
+        return True
+    for output in request.request_outputs or []:
+        if output.name == AUDIO_OUTPUT and output.binary_data:
+            return True
+    return False

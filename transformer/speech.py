@@ -1,0 +1,332 @@
+"""From a speech request to an encoded file: plan the utterances, call the predictor, join,
+resample, encode. Shared by the V2 model and the OpenAI route; knows nothing of KServe."""
+
+import math
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from predictor.contract import LANGUAGE_PARAMETER, SPEAKER_PARAMETER, SPEED_PARAMETER, SPEED_RANGE
+from transformer.audio import (
+    FORMATS,
+    SAMPLE_RATE_RANGE,
+    AudioFormat,
+    encode,
+    encoding_rate,
+    resample,
+    silence,
+    streaming_wav_header,
+)
+from transformer.cache import ByteBoundedLRU
+from transformer.predictor_client import PredictorClient
+from transformer.text import normalize
+from transformer.text.sentences import split_sentences
+from transformer.text.ssml import Pause, SSMLError, Utterance, looks_like_ssml, parse_ssml
+
+SENTENCE_GAP_S = 0.15
+"""Silence between two sentences said in separate predictor calls."""
+STREAMABLE = ("pcm", "wav", "mp3", "ogg", "opus")
+
+
+class SpeechRequestError(ValueError):
+    """A request option that is not allowed; the message names the field and what is."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one request may ask for."""
+
+    max_input_chars: int = 10000
+    max_sentence_chars: int = 250
+    max_batch_size: int = 16
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """What a person asked for, validated."""
+
+    text: str
+    voice: str | None = None
+    language: str | None = None
+    speed: float = 1.0
+    audio_format: AudioFormat = FORMATS["wav"]
+    sample_rate: int | None = None
+    normalize: bool = True
+    ssml: bool = False
+
+    def cache_key(self) -> tuple:
+        return (
+            self.text,
+            self.voice,
+            self.language,
+            self.speed,
+            self.audio_format.name,
+            self.sample_rate,
+            self.normalize,
+            self.ssml,
+        )
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One sentence for one predictor call."""
+
+    text: str
+    language: str | None
+    speed: float
+
+
+@dataclass
+class Speech:
+    """An encoded file and what describes it."""
+
+    audio: bytes
+    audio_format: AudioFormat
+    sample_rate: int
+    duration_seconds: float
+    model_version: str
+    metadata: dict = field(default_factory=dict)
+
+
+def build_request(
+    text: object,
+    *,
+    voice: object = None,
+    language: object = None,
+    speed: object = None,
+    audio_format: object = None,
+    sample_rate: object = None,
+    normalize_text: object = None,
+    ssml: object = None,
+    default_format: str = "wav",
+    limits: Limits,
+) -> SpeechRequest:
+    """Validate every option; each error names the field and what is allowed."""
+    if not isinstance(text, str) or not text.strip():
+        raise SpeechRequestError("'text' is empty; send something to say")
+    if len(text) > limits.max_input_chars:
+        raise SpeechRequestError(
+            f"'text' has {len(text)} characters; at most {limits.max_input_chars} are allowed"
+        )
+    for name, value in (("voice", voice), ("language", language)):
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 64):
+            raise SpeechRequestError(
+                f"'{name}' must be a non-empty string of at most 64 characters"
+            )
+    format_name = default_format if audio_format is None else audio_format
+    if not isinstance(format_name, str) or format_name.lower() not in FORMATS:
+        raise SpeechRequestError(f"unknown format {format_name!r}; available: {', '.join(FORMATS)}")
+    return SpeechRequest(
+        text=text,
+        voice=voice,
+        language=language,
+        speed=_number("speed", 1.0 if speed is None else speed, *SPEED_RANGE),
+        audio_format=FORMATS[format_name.lower()],
+        sample_rate=None
+        if sample_rate is None
+        else int(_number("sample_rate", sample_rate, *SAMPLE_RATE_RANGE, integer=True)),
+        normalize=_boolean("normalize", True if normalize_text is None else normalize_text),
+        ssml=looks_like_ssml(text) if ssml is None else _boolean("ssml", ssml),
+    )
+
+
+def _number(name: str, value: object, low: float, high: float, integer: bool = False) -> float:
+    allowed = f"{'a whole number' if integer else 'a number'} from {low:g} to {high:g}"
+    if isinstance(value, bool):
+        raise SpeechRequestError(f"'{name}' must be {allowed}, got {value!r}")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise SpeechRequestError(f"'{name}' must be {allowed}, got {value!r}") from None
+    if (
+        not math.isfinite(number)
+        or not low <= number <= high
+        or (integer and not number.is_integer())
+    ):
+        raise SpeechRequestError(f"'{name}' must be {allowed}, got {value!r}")
+    return number
+
+
+def _boolean(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+        return value.lower() in ("true", "1")
+    raise SpeechRequestError(f"'{name}' must be true or false, got {value!r}")
+
+
+def plan(request: SpeechRequest, default_language: str, max_chars: int) -> list[Piece | Pause]:
+    """Sentences to say, each with its language and speed, and the pauses between them."""
+    language = request.language or default_language
+    if request.ssml:
+        try:
+            items = parse_ssml(request.text, language)
+        except SSMLError as exc:
+            raise SpeechRequestError(str(exc)) from exc
+    else:
+        items = [Utterance(request.text, language, 1.0)]
+    merged: list[Utterance | Pause] = []
+    for item in items:
+        if isinstance(item, Utterance):
+            text = item.text
+            if request.normalize and not item.normalized:
+                text = normalize(text, item.language)
+            item = Utterance(text, item.language, item.rate, normalized=True)
+            previous = merged[-1] if merged else None
+            if isinstance(previous, Utterance) and (previous.language, previous.rate) == (
+                item.language,
+                item.rate,
+            ):
+                merged[-1] = Utterance(
+                    f"{previous.text} {item.text}", item.language, item.rate, True
+                )
+                continue
+        merged.append(item)
+    steps: list[Piece | Pause] = []
+    for item in merged:
+        if isinstance(item, Pause):
+            steps.append(item)
+            continue
+        speed = min(max(request.speed * item.rate, SPEED_RANGE[0]), SPEED_RANGE[1])
+        for index, sentence in enumerate(split_sentences(item.text, item.language, max_chars)):
+            if index:
+                steps.append(Pause(SENTENCE_GAP_S))
+            steps.append(Piece(sentence, item.language, round(speed, 4)))
+    if not any(isinstance(step, Piece) for step in steps):
+        raise SpeechRequestError("'text' has nothing to say once markup is removed")
+    return steps
+
+
+class SpeechService:
+    """Turns SpeechRequests into encoded speech through one predictor."""
+
+    def __init__(
+        self,
+        client: PredictorClient,
+        *,
+        default_language: str = "en",
+        limits: Limits | None = None,
+        cache: ByteBoundedLRU[Speech] | None = None,
+    ) -> None:
+        self.client = client
+        self.default_language = default_language
+        self.limits = limits or Limits()
+        self.cache = cache
+
+    def _parameters(self, request: SpeechRequest, piece: Piece) -> dict[str, object]:
+        return {
+            SPEAKER_PARAMETER: request.voice,
+            LANGUAGE_PARAMETER: piece.language,
+            SPEED_PARAMETER: piece.speed,
+        }
+
+    async def synthesize(self, request: SpeechRequest) -> Speech:
+        """The whole file; repeated requests come from the cache."""
+        key = request.cache_key()
+        if self.cache is not None and (cached := self.cache.get(key)) is not None:
+            return cached
+        steps = plan(request, self.default_language, self.limits.max_sentence_chars)
+        audio, sample_rate, version = await self._render(request, steps)
+        speech = self._encode(request, audio, sample_rate, version)
+        if self.cache is not None:
+            self.cache.put(key, speech, len(speech.audio))
+        return speech
+
+    async def _render(
+        self, request: SpeechRequest, steps: list[Piece | Pause]
+    ) -> tuple[np.ndarray, int, str]:
+        """Call the predictor once per run of pieces sharing language and speed (batched)."""
+        results: dict[int, np.ndarray] = {}
+        sample_rate, version = 0, ""
+        batch: list[tuple[int, Piece]] = []
+
+        async def flush() -> None:
+            nonlocal sample_rate, version
+            if not batch:
+                return
+            first = batch[0][1]
+            said = await self.client.synthesize(
+                [piece.text for _, piece in batch], self._parameters(request, first)
+            )
+            sample_rate, version = said.sample_rate, said.model_version
+            for (index, _), audio in zip(batch, said.items, strict=True):
+                results[index] = audio
+            batch.clear()
+
+        for index, step in enumerate(steps):
+            if isinstance(step, Pause):
+                continue
+            if batch and (
+                (batch[0][1].language, batch[0][1].speed) != (step.language, step.speed)
+                or len(batch) >= self.limits.max_batch_size
+            ):
+                await flush()
+            batch.append((index, step))
+        await flush()
+        parts = [
+            silence(step.seconds, sample_rate) if isinstance(step, Pause) else results[index]
+            for index, step in enumerate(steps)
+        ]
+        return np.concatenate(parts).astype(np.float32), sample_rate, version
+
+    def _encode(
+        self, request: SpeechRequest, audio: np.ndarray, sample_rate: int, version: str
+    ) -> Speech:
+        rate = encoding_rate(request.audio_format, request.sample_rate or sample_rate)
+        audio = resample(audio, sample_rate, rate)
+        return Speech(
+            encode(audio, rate, request.audio_format),
+            request.audio_format,
+            rate,
+            round(len(audio) / rate, 3),
+            version,
+        )
+
+    async def stream(self, request: SpeechRequest) -> tuple[AsyncIterator[bytes], Speech]:
+        """Audio sentence by sentence, each chunk sent as soon as it is made.
+
+        Returns the chunk iterator and a Speech whose fields other than `audio` describe the
+        stream (the model version is known after the first chunk). The first sentence is
+        synthesized before this returns, so that predictor errors are still plain errors.
+        """
+        if request.audio_format.name not in STREAMABLE:
+            raise SpeechRequestError(
+                f"format {request.audio_format.name!r} cannot be streamed; streamable: "
+                f"{', '.join(STREAMABLE)}"
+            )
+        steps = plan(request, self.default_language, self.limits.max_sentence_chars)
+        first_index = next(i for i, step in enumerate(steps) if isinstance(step, Piece))
+        first = await self.client.synthesize(
+            [steps[first_index].text], self._parameters(request, steps[first_index])
+        )
+        rate = encoding_rate(request.audio_format, request.sample_rate or first.sample_rate)
+        info = Speech(b"", request.audio_format, rate, 0.0, first.model_version)
+
+        def chunk(audio: np.ndarray) -> bytes:
+            audio = resample(audio, first.sample_rate, rate)
+            if request.audio_format.name in ("pcm", "wav"):
+                return encode(audio, rate, FORMATS["pcm"])
+            return encode(audio, rate, request.audio_format)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            if request.audio_format.name == "wav":
+                yield streaming_wav_header(rate)
+            pending_pause = 0.0
+            for index, step in enumerate(steps):
+                if isinstance(step, Pause):
+                    pending_pause += step.seconds
+                    continue
+                if index == first_index:
+                    audio = first.items[0]
+                else:
+                    said = await self.client.synthesize(
+                        [step.text], self._parameters(request, step)
+                    )
+                    audio = said.items[0]
+                if pending_pause and index > first_index:
+                    audio = np.concatenate([silence(pending_pause, first.sample_rate), audio])
+                pending_pause = 0.0
+                yield chunk(audio)
+
+        return chunks(), info

@@ -1,0 +1,17 @@
+"""Splitting text into sentences a model says well, one synthesis call each."""
+
+import re
+
+from predictor.engines.chunking import split_to_fit
+
+_ENDS = {
+    "bn": r"(?<=[।?!॥])\s*",
+    "default": r"(?<=[.!?।?!])\s+",
+}
+
+
+def split_sentences(text: str, language: str | None, max_chars: int) -> list[str]:
+    """Sentences of `text`, each at most `max_chars` long (longer ones split at clauses)."""
+    pattern = _ENDS.get((language or "").split("-")[0], _ENDS["default"])
+    sentences = [s.strip() for s in re.split(pattern, text) if s.strip()]
+    return [piece for sentence in sentences for piece in split_to_fit(sentence, max_chars)]
