@@ -17,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e '.[predictor,piper,dev]'
+	$(PY) -m pip install -e '.[predictor,piper,transformer,dev]'
 	touch $(STAMP)
 
 run: $(STAMP)

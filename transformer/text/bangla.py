@@ -59,7 +59,8 @@ ABBREVIATIONS = {
     "কিমি": "কিলোমিটার",
     "কেজি": "কিলোগ্রাম",
 }
-_NUKTA_COMPOSED = {"য়": "য়", "ড়": "ড়", "ঢ়": "ঢ়"}
+_NUKTA_COMPOSED = {"\u09af\u09bc": "\u09df", "\u09a1\u09bc": "\u09dc", "\u09a2\u09bc": "\u09dd"}
+"""য়, ড়, ঢ় as one code point each (NFC splits them; keyboards and vocabularies use one)."""
 _NUMBER = r"\d+(?:\.\d+)?"
 _BOUNDARY_AFTER = r"(?![\w\u0980-\u09FF])"
 # Letters and signs only: digits (U+09E6-09EF) and currency and number signs (U+09F2-09FB) are
@@ -279,6 +280,7 @@ def expand_ranges(text: str) -> str:
 
 def expand_numbers(text: str) -> str:
     """What is left: negatives, decimals and cardinals, in Bangla or ASCII digits."""
+    text = re.sub(r"(?<=[A-Za-z\u0980-\u09FF])-(?=\d)", " ", text)  # Covid-19
     text = re.sub(
         rf"(?<![\w\u0980-\u09FF])[-−]({_NUMBER})",
         lambda m: f"ঋণাত্মক {decimal(m.group(1))}",

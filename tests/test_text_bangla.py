@@ -1,0 +1,142 @@
+"""Bangla normalization: every number, date, time, amount and abbreviation said in words."""
+
+import pytest
+from num2words import num2words
+
+from transformer.text import normalize
+from transformer.text.bangla import normalize_bangla, repair_unicode
+
+CASES = [
+    # Unicode repair
+    ("আমি ভাত খাই৷", "আমি ভাত খাই।"),
+    ("বাড়ি", "বাড়ি"),  # decomposed nukta (ড + ়) composed
+    ("আয়না", "আয়না"),
+    ("কেন্দ্র\u200c", "কেন্দ্র"),
+    # Cardinals, Bangla and ASCII digits
+    ("আমার ৫ টাকা", "আমার পাঁচ টাকা"),
+    ("আমার 5 টাকা", "আমার পাঁচ টাকা"),
+    ("২১ জন ছাত্র", "একুশজন ছাত্র"),
+    ("১০০ বছর", "একশত বছর"),
+    ("১,০০,০০০ মানুষ", "এক লাখ মানুষ"),
+    ("১২৩৪৫৬৭", "বারো লাখ চৌত্রিশ হাজার পাঁচশত সাতষট্টি"),
+    ("১ কোটি", "এক কোটি"),
+    # Decimals and negatives
+    ("৩.১৪", "তিন দশমিক এক চার"),
+    ("তাপমাত্রা -৫ ডিগ্রি", "তাপমাত্রা ঋণাত্মক পাঁচ ডিগ্রি"),
+    ("-২.৫", "ঋণাত্মক দুই দশমিক পাঁচ"),
+    # Ordinals
+    ("১ম স্থান", "প্রথম স্থান"),
+    ("২য় শ্রেণি", "দ্বিতীয় শ্রেণি"),
+    ("৩য়", "তৃতীয়"),
+    ("৪র্থ", "চতুর্থ"),
+    ("৫ম", "পঞ্চম"),
+    ("৬ষ্ঠ", "ষষ্ঠ"),
+    ("১০ম", "দশম"),
+    ("২১তম", "একুশতম"),
+    # Days of the month
+    ("১লা বৈশাখ", "পহেলা বৈশাখ"),
+    ("২রা জানুয়ারি", "দোসরা জানুয়ারি"),
+    ("৪ঠা মে", "চৌঠা মে"),
+    ("৫ই জুন", "পাঁচই জুন"),
+    ("২১শে ফেব্রুয়ারি", "একুশে ফেব্রুয়ারি"),
+    # Dates and years
+    ("১২/০৩/২০২৪", "বারোই মার্চ দুই হাজার চব্বিশ"),
+    ("১২-০৩-২০২৪", "বারোই মার্চ দুই হাজার চব্বিশ"),
+    ("১২ মার্চ ২০২৪", "বারোই মার্চ দুই হাজার চব্বিশ"),
+    ("২৬ মার্চ", "ছাব্বিশে মার্চ"),
+    ("১৯৭১ সালে", "উনিশশো একাত্তর সালে"),
+    ("১৯০০ সাল", "উনিশশো সাল"),
+    ("২০২৪ সালের", "দুই হাজার চব্বিশ সালের"),
+    ("১৪৩১ বঙ্গাব্দ", "চৌদ্দশো একত্রিশ বঙ্গাব্দ"),
+    # Times
+    ("১০:৩০", "সাড়ে দশটা"),
+    ("১০:০০", "দশটা"),
+    ("৯:১৫", "সোয়া নয়টা"),
+    ("৯:৪৫", "পৌনে দশটা"),
+    ("১:৩০", "দেড়টা"),
+    ("২:৩০", "আড়াইটা"),
+    ("৭:০৫", "সাতটা পাঁচ মিনিট"),
+    ("সকাল ৯টা", "সকাল নয়টা"),
+    ("সকাল ৯টায়", "সকাল নয়টায়"),
+    ("১৪:২০", "দুইটা বিশ মিনিট"),
+    # Currency
+    ("৳৫০০", "পাঁচশত টাকা"),
+    ("৫০০ টাকা", "পাঁচশত টাকা"),
+    ("Tk 50", "পঞ্চাশ টাকা"),
+    ("50 Tk", "পঞ্চাশ টাকা"),
+    ("৳১০.৫০", "দশ টাকা পঞ্চাশ পয়সা"),
+    ("$১০", "দশ ডলার"),
+    # Percent
+    ("২৫%", "পঁচিশ শতাংশ"),
+    ("৭.৫%", "সাত দশমিক পাঁচ শতাংশ"),
+    # Phone numbers, digit by digit
+    ("০১৭১২৩৪৫৬৭৮", "শূন্য এক সাত এক দুই তিন চার পাঁচ ছয় সাত আট"),
+    ("০১৭১২-৩৪৫৬৭৮", "শূন্য এক সাত এক দুই তিন চার পাঁচ ছয় সাত আট"),
+    ("+৮৮০১৯১১২২২৩৩৩", "প্লাস আট আট শূন্য এক নয় এক এক দুই দুই দুই তিন তিন তিন"),
+    # Ranges
+    ("১০-১৫", "দশ থেকে পনের"),
+    ("১০-১৫ জন", "দশ থেকে পনের জন"),
+    # Abbreviations
+    ("ডা. রহিম", "ডাক্তার রহিম"),
+    ("মো. করিম", "মোহাম্মদ করিম"),
+    ("৫ কি.মি. পথ", "পাঁচ কিলোমিটার পথ"),
+    ("১০ কেজি চাল", "দশ কিলোগ্রাম চাল"),
+    ("বাড়ি নং ৫", "বাড়ি নম্বর পাঁচ"),
+    # English words and numbers inside Bangla
+    ("আমি iPhone 15 কিনেছি", "আমি iPhone পনের কিনেছি"),
+    ("Covid-19 এর সময়", "Covid উনিশ এর সময়"),
+    # Sentences and whitespace
+    ("আমি  ভাত\nখাই।  তুমি?", "আমি ভাত খাই। তুমি?"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_bangla_is_said_in_words(text, expected):
+    assert normalize_bangla(text) == repair_unicode(expected)
+
+
+def test_at_least_forty_bangla_cases():
+    assert len(CASES) >= 40
+
+
+def test_no_digit_survives_normalization():
+    for text, _ in CASES:
+        assert not any(ch.isdigit() for ch in normalize_bangla(text) if ch.isascii()), text
+
+
+@pytest.mark.parametrize(
+    ("value", "library_says", "we_say"),
+    [
+        (-5, "পাঁচ", "ঋণাত্মক পাঁচ"),  # num2words drops the sign
+        (1971, "এক হাজার নয়শত একাত্তর", "উনিশশো একাত্তর সালে"),  # years as a cardinal
+    ],
+)
+def test_where_num2words_alone_reads_wrong(value, library_says, we_say):
+    assert num2words(value, lang="bn") == library_says
+    text = f"{value} সালে" if value > 0 else str(value)
+    assert normalize_bangla(text) == repair_unicode(we_say)
+
+
+def test_num2words_reads_ordinals_as_cardinals():
+    assert num2words(2, lang="bn", to="ordinal") == "দুই"
+    assert normalize_bangla("২য়") == repair_unicode("দ্বিতীয়")
+
+
+def test_bnnumerizer_crashes_on_phone_numbers_and_leaves_times_unread():
+    """Coqui's Bangla front end (bnnumerizer) fails on both; we read them as people do."""
+    bnnumerizer = pytest.importorskip("bnnumerizer")
+    with pytest.raises(KeyError):
+        bnnumerizer.numerize("০১৭১২৩৪৫৬৭৮")
+    assert bnnumerizer.numerize("১০:৩০") == "দশ:ত্রিশ"
+    assert normalize_bangla("০১৭১২৩৪৫৬৭৮").startswith("শূন্য এক সাত")
+    assert normalize_bangla("১০:৩০") == repair_unicode("সাড়ে দশটা")
+
+
+@pytest.mark.parametrize("language", ["bn", "bn-BD", "BN"])
+def test_normalize_dispatches_bangla_by_code(language):
+    assert normalize("১০টা", language) == "দশটা"
+
+
+def test_other_languages_pass_through_unicode_normalized():
+    assert normalize("Café 12", "fr") == "Café 12"
+    assert normalize("e\u0301t\u00e9  12", "de") == "été 12"
