@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.checkpoints import build_tiny_vits, build_tiny_xtts
-from tests.servers import PredictorServer, start_predictor
+from tests.servers import PredictorServer, start_predictor, start_transformer
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +56,27 @@ def piper_server(piper_dir: Path, log_dir: Path) -> Iterator[PredictorServer]:
 def any_server(request: pytest.FixtureRequest) -> PredictorServer:
     """Each engine's predictor in turn."""
     return request.getfixturevalue(f"{request.param}_server")
+
+
+@pytest.fixture(scope="session")
+def joe_transformer(piper_server: PredictorServer, log_dir: Path) -> Iterator[PredictorServer]:
+    """The transformer in front of the Piper voice, over gRPC."""
+    server = start_transformer(piper_server, log_dir, "--max_batch_size", "4")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def joe_transformer_rest(piper_server: PredictorServer, log_dir: Path) -> Iterator[PredictorServer]:
+    """The transformer in front of the Piper voice, over REST with binary tensors."""
+    server = start_transformer(piper_server, log_dir, "--max_batch_size", "4", protocol="v2")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def bangla_transformer(xtts_server: PredictorServer, log_dir: Path) -> Iterator[PredictorServer]:
+    """The transformer in front of the tiny XTTS, Bangla by default."""
+    server = start_transformer(xtts_server, log_dir, "--default_language", "bn")
+    yield server
+    server.stop()

@@ -22,7 +22,7 @@ def free_port() -> int:
 
 @dataclass
 class PredictorServer:
-    """A running predictor process."""
+    """A running predictor or transformer process."""
 
     process: subprocess.Popen
     name: str
@@ -54,27 +54,21 @@ class PredictorServer:
             self.process.wait()
 
 
-def start_predictor(
-    model_dir: Path | str, name: str, log_dir: Path, *extra: str
-) -> PredictorServer:
-    """Start a predictor and wait until its model reports ready."""
+def _start(module: str, name: str, log_dir: Path, args: list[str]) -> PredictorServer:
+    """Start `python -m module` and wait until its model reports ready."""
     http_port, grpc_port = free_port(), free_port()
-    log_path = log_dir / f"{name}-{http_port}.log"
+    log_path = log_dir / f"{module}-{name}-{http_port}.log"
     command = [
         sys.executable,
         "-m",
-        "predictor",
+        module,
         "--model_name",
         name,
-        "--model_dir",
-        str(model_dir),
         "--http_port",
         str(http_port),
         "--grpc_port",
         str(grpc_port),
-        "--scratch_dir",
-        str(log_dir / f"scratch-{name}-{http_port}"),
-        *extra,
+        *args,
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -87,7 +81,7 @@ def start_predictor(
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"predictor exited with {process.returncode}:\n{server.log()}")
+            raise RuntimeError(f"{module} exited with {process.returncode}:\n{server.log()}")
         try:
             ready = httpx.get(f"{server.http_url}/v2/models/{name}/ready", timeout=2)
             if ready.status_code == 200:
@@ -96,7 +90,29 @@ def start_predictor(
             pass
         time.sleep(0.5)
     server.stop()
-    raise RuntimeError(f"predictor not ready in {STARTUP_TIMEOUT_S} s:\n{server.log()}")
+    raise RuntimeError(f"{module} not ready in {STARTUP_TIMEOUT_S} s:\n{server.log()}")
+
+
+def start_predictor(
+    model_dir: Path | str, name: str, log_dir: Path, *extra: str
+) -> PredictorServer:
+    """Start a predictor and wait until its model reports ready."""
+    scratch = log_dir / f"scratch-{name}-{free_port()}"
+    return _start(
+        "predictor",
+        name,
+        log_dir,
+        ["--model_dir", str(model_dir), "--scratch_dir", str(scratch), *extra],
+    )
+
+
+def start_transformer(
+    predictor: PredictorServer, log_dir: Path, *extra: str, protocol: str = "grpc-v2"
+) -> PredictorServer:
+    """Start a transformer in front of `predictor` (same model name), over `protocol`."""
+    port = predictor.grpc_port if protocol == "grpc-v2" else predictor.http_port
+    args = ["--predictor_host", f"127.0.0.1:{port}", "--predictor_protocol", protocol, *extra]
+    return _start("transformer", predictor.name, log_dir, args)
 
 
 def run_predictor_to_exit(

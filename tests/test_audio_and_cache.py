@@ -85,7 +85,10 @@ def test_cache_evicts_least_recently_used_by_bytes():
     [
         ({"text": " "}, "'text' is empty"),
         ({"text": "x" * 11}, "at most 10 are allowed"),
-        ({"audio_format": "aac"}, "unknown format 'aac'; available: wav, flac, ogg, opus, mp3, pcm"),
+        (
+            {"audio_format": "aac"},
+            "unknown format 'aac'; available: wav, flac, ogg, opus, mp3, pcm",
+        ),
         ({"speed": 5}, "'speed' must be a number from 0.25 to 4"),
         ({"speed": "quick"}, "'speed' must be a number"),
         ({"sample_rate": 4000}, "'sample_rate' must be a whole number from 8000 to 48000"),
@@ -104,7 +107,11 @@ def test_bad_options_name_the_field_and_what_is_allowed(kwargs, message):
 
 def test_options_accept_strings_as_grpc_sends_them():
     request = build_request(
-        "hi", speed="1.5", sample_rate="16000", normalize_text="false", audio_format="MP3",
+        "hi",
+        speed="1.5",
+        sample_rate="16000",
+        normalize_text="false",
+        audio_format="MP3",
         limits=Limits(),
     )
     assert (request.speed, request.sample_rate, request.normalize) == (1.5, 16000, False)
