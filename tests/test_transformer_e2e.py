@@ -251,6 +251,15 @@ def test_v2_input_errors(joe_transformer):
     )
 
 
+def test_non_utf8_text_over_binary_rest_is_a_400(joe_transformer):
+    client = triton_http.InferenceServerClient(f"127.0.0.1:{joe_transformer.http_port}")
+    tensor = triton_http.InferInput("text", [1], "BYTES")
+    tensor.set_data_from_numpy(np.array([b"caf\xe9"], dtype=np.object_))
+    with pytest.raises(Exception, match="not valid UTF-8") as error:
+        client.infer("joe", [tensor])
+    assert error.value.status() == "400"
+
+
 def test_cache_answers_repeats_and_an_unreachable_predictor_is_a_503(piper_dir, log_dir):
     predictor = start_predictor(piper_dir, "cached", log_dir)
     transformer = start_transformer(predictor, log_dir)

@@ -7,6 +7,7 @@ import kserve
 from kserve import logging as kserve_logging
 from kserve import model_server
 
+from predictor import kserve_compat
 from transformer.cache import ByteBoundedLRU
 from transformer.model import SpeechTransformer
 from transformer.openai import openai_router
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     """Serve until SIGTERM or Ctrl-C."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.workers != 1:
+        parser.error("--workers must be 1: scale the transformer with replicas")
     if not args.predictor_host:
         parser.error("--predictor_host is required (host:port of the predictor)")
     if args.predictor_protocol not in ("v2", "grpc-v2"):
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         limits=Limits(args.max_input_chars, args.max_sentence_chars, args.max_batch_size),
         cache=ByteBoundedLRU(args.cache_bytes) if args.cache_bytes else None,
     )
+    kserve_compat.apply()
     model_server.app.include_router(openai_router(service))
     kserve.ModelServer(
         http_port=args.http_port, grpc_port=args.grpc_port, workers=args.workers
