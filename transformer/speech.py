@@ -4,6 +4,7 @@ resample, encode. Shared by the V2 model and the OpenAI route; knows nothing of 
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,10 +20,12 @@ from transformer.audio import (
     streaming_wav_header,
 )
 from transformer.cache import ByteBoundedLRU
-from transformer.predictor_client import PredictorClient
 from transformer.text import normalize
 from transformer.text.sentences import split_sentences
 from transformer.text.ssml import Pause, SSMLError, Utterance, looks_like_ssml, parse_ssml
+
+if TYPE_CHECKING:  # the client pulls in KServe's gRPC protos, which planning does not need
+    from transformer.predictor_client import PredictorClient
 
 SENTENCE_GAP_S = 0.15
 """Silence between two sentences said in separate predictor calls."""
@@ -203,7 +206,7 @@ class SpeechService:
 
     def __init__(
         self,
-        client: PredictorClient,
+        client: "PredictorClient",
         *,
         default_language: str = "en",
         limits: Limits | None = None,
