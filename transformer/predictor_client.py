@@ -3,7 +3,6 @@
 Never FP32 lists in JSON: a second of 24 kHz audio is 24 k numbers.
 """
 
-import asyncio
 import json
 import struct
 from dataclasses import dataclass
@@ -167,11 +166,3 @@ class PredictorClient:
             int(payload["parameters"][SAMPLE_RATE_PARAMETER]),
             str(payload["parameters"][MODEL_VERSION_PARAMETER]),
         )
-
-    async def close(self) -> None:
-        """Close connections."""
-        if self._channel is not None:
-            await self._channel.close()
-        if self._http is not None:
-            await self._http.aclose()
-        await asyncio.sleep(0)

@@ -3,7 +3,7 @@ resample, encode. Shared by the V2 model and the OpenAI route; knows nothing of 
 
 import math
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -89,7 +89,6 @@ class Speech:
     sample_rate: int
     duration_seconds: float
     model_version: str
-    metadata: dict = field(default_factory=dict)
 
 
 def build_request(

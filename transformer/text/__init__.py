@@ -35,12 +35,12 @@ def say_as(text: str, interpret_as: str, language: str | None) -> str:
     if interpret_as in ("telephone", "digits"):
         digits = [ch for ch in text if ch.isdigit() or ch == "+"]
         if lang == "bn":
-            return bangla.read_digits("".join(digits).translate(bangla._TO_ASCII_DIGITS))
+            return bangla.read_digits(bangla.to_ascii_digits("".join(digits)))
         return " ".join(digits)
     if interpret_as == "cardinal":
         return re.sub(r"(?<=\d)[,\s](?=\d)", "", text)
     if interpret_as == "ordinal":
-        number = int(re.sub(r"\D", "", text.translate(bangla._TO_ASCII_DIGITS)) or 0)
+        number = int(re.sub(r"\D", "", bangla.to_ascii_digits(text)) or 0)
         return bangla.ordinal(number) if lang == "bn" else num2words(number, to="ordinal")
     if interpret_as == "date":
         return text

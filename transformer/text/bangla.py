@@ -117,6 +117,11 @@ def cardinal(number: int) -> str:
     return _compose_nukta(num2words(number, lang="bn"))
 
 
+def to_ascii_digits(text: str) -> str:
+    """০১২ → 012."""
+    return text.translate(_TO_ASCII_DIGITS)
+
+
 def read_digits(digits: str) -> str:
     """Digit by digit, as phone numbers are read."""
     return " ".join(DIGIT_WORDS[int(d)] for d in digits if d.isdigit())
