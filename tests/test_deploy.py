@@ -1,0 +1,217 @@
+"""What can be checked of the deployment without a cluster or a Docker engine: manifests against
+KServe's CRD schemas and Kubernetes', their consistency with the servers' real CLIs and routes,
+and the Dockerfiles."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from predictor.__main__ import build_parser as predictor_parser
+from transformer.__main__ import build_parser as transformer_parser
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFESTS = ROOT / "manifests"
+KUSTOMIZATIONS = sorted(MANIFESTS.rglob("kustomization.yaml"))
+CRDS = Path(os.environ.get("VOX_RAGA_KSERVE_CRDS", ROOT.parent / "shared" / "kserve-crds"))
+SCHEMAS = {
+    "InferenceService": "inferenceservice-v1beta1-strict.json",
+    "ServingRuntime": "servingruntime-v1alpha1-strict.json",
+    "ClusterServingRuntime": "clusterservingruntime-v1alpha1-strict.json",
+}
+SERVER_ROUTES = {"/v2/health/ready", "/v2/health/live", "/metrics"}
+"""Routes every KServe model server answers whatever the model is called."""
+
+
+def render(kustomization: Path) -> list[dict]:
+    """kustomize's rendering for what these kustomizations use: a list of resources."""
+    spec = yaml.safe_load(kustomization.read_text())
+    unsupported = set(spec) - {"apiVersion", "kind", "resources"}
+    assert not unsupported, f"{kustomization}: this check renders resources only, not {unsupported}"
+    documents = []
+    for resource in spec["resources"]:
+        path = kustomization.parent / resource
+        if path.is_dir():
+            documents += render(path / "kustomization.yaml")
+        else:
+            documents += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    return documents
+
+
+ALL = {k.relative_to(MANIFESTS).parent.as_posix(): render(k) for k in KUSTOMIZATIONS}
+BASE = ALL["."]
+
+
+def documents_of(kind: str) -> list[dict]:
+    return [d for docs in ALL.values() for d in docs if d["kind"] == kind]
+
+
+def test_every_kustomization_renders_and_names_unique_resources():
+    assert set(ALL) == {".", "canary/knative", "canary/standard"}
+    for name, documents in ALL.items():
+        keys = [(d["kind"], d["metadata"]["name"]) for d in documents]
+        assert len(keys) == len(set(keys)), name
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMAS))
+def test_kserve_kinds_validate_against_the_crds_in_strict_mode(kind):
+    if not CRDS.is_dir():
+        pytest.skip(f"KServe CRD schemas not found at {CRDS} (set VOX_RAGA_KSERVE_CRDS)")
+    schema = json.loads((CRDS / SCHEMAS[kind]).read_text())
+    documents = documents_of(kind)
+    if kind != "ServingRuntime":
+        assert documents, f"no {kind} in the manifests"
+    for document in documents:
+        jsonschema.Draft7Validator(schema).validate(document)
+
+
+def test_strict_validation_would_catch_a_typo():
+    if not CRDS.is_dir():
+        pytest.skip(f"KServe CRD schemas not found at {CRDS}")
+    schema = json.loads((CRDS / SCHEMAS["InferenceService"]).read_text())
+    service = json.loads(json.dumps(documents_of("InferenceService")[0]))
+    service["spec"]["predictor"]["minReplica"] = 1
+    with pytest.raises(jsonschema.ValidationError, match="minReplica"):
+        jsonschema.Draft7Validator(schema).validate(service)
+
+
+def test_core_kinds_validate_with_kubernetes_validate():
+    import kubernetes_validate
+
+    core = [d for docs in ALL.values() for d in docs if d["kind"] not in SCHEMAS]
+    assert core, "expected at least the PodDisruptionBudget"
+    for document in core:
+        kubernetes_validate.validate(document, "1.32", strict=True)
+
+
+def runtimes() -> dict[str, dict]:
+    return {r["metadata"]["name"]: r for r in documents_of("ClusterServingRuntime")}
+
+
+def predictors(service: dict) -> list[dict]:
+    """The main predictor and those of Standard-mode canaries."""
+    return [service["spec"]["predictor"]] + [
+        c["predictor"] for c in service["spec"].get("canary", [])
+    ]
+
+
+def test_each_service_names_a_runtime_that_serves_its_model_format():
+    served = {
+        name: {f["name"] for f in runtime["spec"]["supportedModelFormats"]}
+        for name, runtime in runtimes().items()
+    }
+    for service in documents_of("InferenceService"):
+        for predictor in predictors(service):
+            model = predictor["model"]
+            assert model["runtime"] in served, f"{service['metadata']['name']}: unknown runtime"
+            assert model["modelFormat"]["name"] in served[model["runtime"]]
+
+
+def test_runtime_args_with_service_args_parse_with_the_predictor_cli():
+    parser = predictor_parser()
+    table = runtimes()
+    for service in documents_of("InferenceService"):
+        name = service["metadata"]["name"]
+        for predictor in predictors(service):
+            runtime = table[predictor["model"]["runtime"]]
+            container = runtime["spec"]["containers"][0]
+            args = [a.replace("{{.Name}}", name) for a in container["args"]]
+            parsed = parser.parse_args(args + predictor["model"].get("args", []))
+            assert parsed.model_name == name
+            assert parsed.model_dir == "/mnt/models"
+            ports = [p["containerPort"] for p in container["ports"]]
+            assert ports == [parsed.http_port]
+            assert parsed.scratch_dir.startswith("/tmp")
+            mounts = {m["mountPath"] for m in container["volumeMounts"]}
+            assert "/tmp" in mounts, "a read-only root needs writable scratch"
+
+
+def test_gpu_runtime_asks_for_a_gpu_and_tolerates_gpu_nodes():
+    gpu = runtimes()["vox-raga-gpu"]["spec"]
+    container = gpu["containers"][0]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert "--device=cuda" in container["args"]
+    assert any(t["key"] == "nvidia.com/gpu" for t in gpu["tolerations"])
+    assert gpu["nodeSelector"]
+    cpu = runtimes()["vox-raga-cpu"]["spec"]["containers"][0]
+    assert "nvidia.com/gpu" not in json.dumps(cpu)
+
+
+def test_containers_are_locked_down_and_probed_on_real_routes():
+    containers = [r["spec"]["containers"][0] for r in runtimes().values()]
+    for service in documents_of("InferenceService"):
+        containers += service["spec"].get("transformer", {}).get("containers", [])
+    for container in containers:
+        context = container["securityContext"]
+        assert context["runAsNonRoot"] and context["readOnlyRootFilesystem"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"]["drop"] == ["ALL"]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            if probe in container:
+                get = container[probe]["httpGet"]
+                assert get["path"] in SERVER_ROUTES, get
+                assert get["port"] == container["ports"][0]["containerPort"]
+    for runtime in runtimes().values():
+        container = runtime["spec"]["containers"][0]
+        assert "startupProbe" in container and "readinessProbe" in container
+        assert container["startupProbe"]["httpGet"]["path"] == "/v2/health/ready"
+        annotations = runtime["spec"]["annotations"]
+        assert annotations["prometheus.kserve.io/port"] == str(
+            container["ports"][0]["containerPort"]
+        )
+
+
+def test_transformer_args_parse_with_the_transformer_cli():
+    parser = transformer_parser()
+    for service in documents_of("InferenceService"):
+        for container in service["spec"].get("transformer", {}).get("containers", []):
+            # KServe adds --model_name and --predictor_host to a transformer's arguments.
+            added = [f"--model_name={service['metadata']['name']}", "--predictor_host=predictor:80"]
+            parsed = parser.parse_args(container["args"] + added)
+            assert parsed.predictor_protocol == "v2", "the predictor service exposes REST"
+            assert parsed.http_port == container["ports"][0]["containerPort"]
+
+
+def test_autoscaling_is_on_concurrency():
+    for service in documents_of("InferenceService"):
+        if service["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] != "Knative":
+            continue
+        assert service["spec"]["predictor"]["scaleMetric"] == "concurrency"
+
+
+def test_canaries_in_both_deployment_modes():
+    knative = ALL["canary/knative"][0]
+    assert knative["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Knative"
+    assert 0 < knative["spec"]["predictor"]["canaryTrafficPercent"] < 100
+    standard = ALL["canary/standard"][0]
+    assert standard["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
+    assert 0 < standard["spec"]["canary"][0]["trafficPercent"] < 100
+    for service in (knative, standard):
+        versions = {
+            re.sub("--model_version=", "", a)
+            for p in predictors(service)
+            for a in p["model"].get("args", [])
+            if a.startswith("--model_version=")
+        }
+        assert versions, "each predictor names its version so the canary can be watched"
+    base_names = {d["metadata"]["name"] for d in BASE if d["kind"] == "InferenceService"}
+    assert knative["metadata"]["name"] in base_names, "the Knative canary updates a base service"
+
+
+@pytest.mark.parametrize("dockerfile", sorted((ROOT / "docker").glob("*.Dockerfile")))
+def test_dockerfiles_pass_hadolint(dockerfile):
+    hadolint = shutil.which("hadolint") or str(Path(os.sys.executable).parent / "hadolint")
+    result = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = dockerfile.read_text()
+    assert "USER 1000" in text and "AS build" in text
+    if "transformer" in dockerfile.name:
+        instructions = [line for line in text.splitlines() if not line.startswith("#")]
+        assert not any("torch" in line for line in instructions)
+        assert '".[transformer]"' in text
