@@ -2,19 +2,18 @@
 KServe's CRD schemas and Kubernetes', their consistency with the servers' real CLIs and routes,
 and the Dockerfiles."""
 
+import argparse
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
-
-from predictor.__main__ import build_parser as predictor_parser
-from transformer.__main__ import build_parser as transformer_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFESTS = ROOT / "manifests"
@@ -27,6 +26,22 @@ SCHEMAS = {
 }
 SERVER_ROUTES = {"/v2/health/ready", "/v2/health/live", "/metrics"}
 """Routes every KServe model server answers whatever the model is called."""
+
+
+def parse_cli(module: str, arg_lists: list[list[str]]) -> list[dict]:
+    """Parse each argument list with `module`'s real parser, in a child process: KServe's
+    protos, which the CLIs import, cannot share this process with tritonclient's."""
+    code = (
+        "import json, sys\n"
+        f"from {module}.__main__ import build_parser\n"
+        "parser = build_parser()\n"
+        "print(json.dumps([vars(parser.parse_args(a)) for a in json.load(sys.stdin)]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(arg_lists), capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return [argparse.Namespace(**parsed) for parsed in json.loads(result.stdout.splitlines()[-1])]
 
 
 def render(kustomization: Path) -> list[dict]:
@@ -114,22 +129,23 @@ def test_each_service_names_a_runtime_that_serves_its_model_format():
 
 
 def test_runtime_args_with_service_args_parse_with_the_predictor_cli():
-    parser = predictor_parser()
     table = runtimes()
+    cases = []
     for service in documents_of("InferenceService"):
         name = service["metadata"]["name"]
         for predictor in predictors(service):
-            runtime = table[predictor["model"]["runtime"]]
-            container = runtime["spec"]["containers"][0]
+            container = table[predictor["model"]["runtime"]]["spec"]["containers"][0]
             args = [a.replace("{{.Name}}", name) for a in container["args"]]
-            parsed = parser.parse_args(args + predictor["model"].get("args", []))
-            assert parsed.model_name == name
-            assert parsed.model_dir == "/mnt/models"
-            ports = [p["containerPort"] for p in container["ports"]]
-            assert ports == [parsed.http_port]
-            assert parsed.scratch_dir.startswith("/tmp")
-            mounts = {m["mountPath"] for m in container["volumeMounts"]}
-            assert "/tmp" in mounts, "a read-only root needs writable scratch"
+            cases.append((name, container, args + predictor["model"].get("args", [])))
+    parsed_all = parse_cli("predictor", [args for _, _, args in cases])
+    for (name, container, _), parsed in zip(cases, parsed_all, strict=True):
+        assert parsed.model_name == name
+        assert parsed.model_dir == "/mnt/models"
+        ports = [p["containerPort"] for p in container["ports"]]
+        assert ports == [parsed.http_port]
+        assert parsed.scratch_dir.startswith("/tmp")
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert "/tmp" in mounts, "a read-only root needs writable scratch"
 
 
 def test_gpu_runtime_asks_for_a_gpu_and_tolerates_gpu_nodes():
@@ -168,14 +184,18 @@ def test_containers_are_locked_down_and_probed_on_real_routes():
 
 
 def test_transformer_args_parse_with_the_transformer_cli():
-    parser = transformer_parser()
+    cases = []
     for service in documents_of("InferenceService"):
         for container in service["spec"].get("transformer", {}).get("containers", []):
             # KServe adds --model_name and --predictor_host to a transformer's arguments.
             added = [f"--model_name={service['metadata']['name']}", "--predictor_host=predictor:80"]
-            parsed = parser.parse_args(container["args"] + added)
-            assert parsed.predictor_protocol == "v2", "the predictor service exposes REST"
-            assert parsed.http_port == container["ports"][0]["containerPort"]
+            cases.append((container, container["args"] + added))
+    assert cases
+    for (container, _), parsed in zip(
+        cases, parse_cli("transformer", [a for _, a in cases]), strict=True
+    ):
+        assert parsed.predictor_protocol == "v2", "the predictor service exposes REST"
+        assert parsed.http_port == container["ports"][0]["containerPort"]
 
 
 def test_autoscaling_is_on_concurrency():
