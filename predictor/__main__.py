@@ -1,13 +1,11 @@
 """`python -m predictor`: serve one speech model over KServe V2 (REST and gRPC)."""
 
 import argparse
-import logging
 import sys
 import tempfile
 from pathlib import Path
 
 import kserve
-from kserve import logging as kserve_logging
 from kserve import model_server
 
 from predictor import kserve_compat
@@ -15,6 +13,7 @@ from predictor.contract import Limits
 from predictor.engines import ModelLoadError
 from predictor.model import SpeechModel
 from predictor.routes import voices_router
+from predictor.server_logging import configure_logging
 
 DEFAULTS = Limits()
 
@@ -70,17 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(args: argparse.Namespace) -> None:
-    """KServe's log format for the predictor's own loggers too, from the first line on."""
-    if not args.configure_logging:
-        return
-    kserve_logging.configure_logging(args.log_config_file)
-    ours = logging.getLogger("predictor")
-    ours.setLevel(kserve_logging.logger.level or logging.INFO)
-    ours.handlers = list(kserve_logging.logger.handlers)
-    ours.propagate = False
-
-
 def main(argv: list[str] | None = None) -> None:
     """Load the model, then serve it until SIGTERM or Ctrl-C."""
     parser = build_parser()
@@ -90,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
             "--workers must be 1: each predictor process serves one model and synthesis is "
             "serialized on it; scale with replicas"
         )
-    configure_logging(args)
+    configure_logging(args, "predictor")
     limits = Limits(
         max_text_chars=args.max_text_chars,
         max_batch_size=args.max_batch_size,

@@ -1,13 +1,12 @@
 """`python -m transformer`: the KServe transformer in front of a vox-raga predictor."""
 
 import argparse
-import logging
 
 import kserve
-from kserve import logging as kserve_logging
 from kserve import model_server
 
 from predictor import kserve_compat
+from predictor.server_logging import configure_logging
 from transformer.cache import ByteBoundedLRU
 from transformer.model import SpeechTransformer
 from transformer.openai import openai_router
@@ -56,12 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     for flag in ("cache_bytes", "max_input_chars", "max_sentence_chars", "max_batch_size"):
         if getattr(args, flag) < (0 if flag == "cache_bytes" else 1):
             parser.error(f"--{flag} is too small: {getattr(args, flag)}")
-    if args.configure_logging:
-        kserve_logging.configure_logging(args.log_config_file)
-        ours = logging.getLogger("transformer")
-        ours.setLevel(kserve_logging.logger.level or logging.INFO)
-        ours.handlers = list(kserve_logging.logger.handlers)
-        ours.propagate = False
+    configure_logging(args, "transformer")
     client = PredictorClient(
         args.predictor_host,
         args.model_name,
