@@ -121,8 +121,13 @@ class SpeechModel(Model):
     ) -> InferResponse:
         """Validate, synthesize every item on the synthesis thread, return padded PCM."""
         engine = self._ready_engine()
+        loop = asyncio.get_running_loop()
         try:
-            request = parse_request(
+            # Decoding reference audio is real work: off the event loop, but not queued behind
+            # synthesis, so a bad request is refused at once.
+            request = await loop.run_in_executor(
+                None,
+                parse_request,
                 _raw_inputs(payload),
                 to_http_parameters(payload.parameters or {}),
                 engine.voices,
@@ -130,7 +135,6 @@ class SpeechModel(Model):
             )
         except RequestError as exc:
             raise InvalidInput(str(exc)) from exc
-        loop = asyncio.get_running_loop()
         try:
             audios = await loop.run_in_executor(self._executor, _synthesize_all, engine, request)
         except SynthesisInputError as exc:

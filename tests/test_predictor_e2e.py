@@ -131,7 +131,6 @@ def test_voices_route_lists_speakers_and_languages(vits_server, xtts_server, pip
 def test_health_stays_responsive_while_requests_queue(xtts_server):
     """Six syntheses in flight at once all complete while liveness keeps answering."""
     results, errors, live_during = [], [], []
-    in_flight = threading.Event()
     text = "This sentence is long enough to keep the model busy for a while. " * 3
 
     def synthesize() -> None:
@@ -143,7 +142,6 @@ def test_health_stays_responsive_while_requests_queue(xtts_server):
     workers = [threading.Thread(target=synthesize) for _ in range(6)]
     for worker in workers:
         worker.start()
-    in_flight.set()
     while any(worker.is_alive() for worker in workers):
         started = time.monotonic()
         live = httpx.get(f"{xtts_server.http_url}/v2/health/live", timeout=10)

@@ -16,8 +16,6 @@ import tritonclient.http as triton_http
 from tests.servers import start_predictor, start_transformer
 from tests.speech_recognition import fraction_recognized, transcribe
 
-SENTENCES = "The weather is nice today. I want to go outside. Please call me tomorrow."
-
 
 def v2_json(server, text: str, **parameters) -> httpx.Response:
     body = {

@@ -22,15 +22,6 @@ TEXT_INPUT = "text"
 AUDIO_OUTPUT = "audio"
 
 
-def speech_errors_to_kserve(exc: Exception) -> Exception:
-    """The KServe error a pipeline error becomes: 400 / INVALID_ARGUMENT or 503 / UNAVAILABLE."""
-    if isinstance(exc, SpeechRequestError | PredictorRejectedError):
-        return InvalidInput(str(exc))
-    if isinstance(exc, PredictorUnavailableError):
-        return ServerNotReady(str(exc))
-    return exc
-
-
 class SpeechTransformer(Model):
     """Text (or SSML) and options in; the encoded audio file out."""
 
@@ -111,8 +102,10 @@ class SpeechTransformer(Model):
         infer_request, request = payload
         try:
             speech = await self.service.synthesize(request)
-        except Exception as exc:
-            raise speech_errors_to_kserve(exc) from exc
+        except (SpeechRequestError, PredictorRejectedError) as exc:
+            raise InvalidInput(str(exc)) from exc
+        except PredictorUnavailableError as exc:
+            raise ServerNotReady(str(exc)) from exc
         if response_headers is not None:
             response_headers[MODEL_VERSION_HEADER] = speech.model_version
         return infer_request, speech

@@ -50,6 +50,11 @@ def _parameters(values: dict[str, object]) -> dict[str, pb.InferParameter]:
     return converted
 
 
+def _bytes_tensor(texts: list[str]) -> bytes:
+    """V2's binary BYTES layout: each element as a 4-byte little-endian length, then UTF-8."""
+    return b"".join(struct.pack("<I", len(t.encode())) + t.encode() for t in texts)
+
+
 def _split_rows(audio: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
     return [audio[row, : int(length)].copy() for row, length in enumerate(lengths)]
 
@@ -85,9 +90,7 @@ class PredictorClient:
                     name=TEXT_INPUT, datatype="BYTES", shape=[len(texts)]
                 )
             ],
-            raw_input_contents=[
-                b"".join(struct.pack("<I", len(t.encode())) + t.encode() for t in texts)
-            ],
+            raw_input_contents=[_bytes_tensor(texts)],
             parameters=_parameters(parameters),
         )
         try:
@@ -117,7 +120,7 @@ class PredictorClient:
         if self._http is None:
             base = self.host if "://" in self.host else f"http://{self.host}"
             self._http = httpx.AsyncClient(base_url=base, timeout=self.timeout_s)
-        raw = b"".join(struct.pack("<I", len(t.encode())) + t.encode() for t in texts)
+        raw = _bytes_tensor(texts)
         header = json.dumps(
             {
                 "inputs": [

@@ -1,6 +1,7 @@
 """From a speech request to an encoded file: plan the utterances, call the predictor, join,
 resample, encode. Shared by the V2 model and the OpenAI route; knows nothing of KServe."""
 
+import asyncio
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -230,7 +231,8 @@ class SpeechService:
             return cached
         steps = plan(request, self.default_language, self.limits.max_sentence_chars)
         audio, sample_rate, version = await self._render(request, steps)
-        speech = self._encode(request, audio, sample_rate, version)
+        # Resampling and encoding are CPU work: off the event loop, which keeps serving.
+        speech = await asyncio.to_thread(self._encode, request, audio, sample_rate, version)
         if self.cache is not None:
             self.cache.put(key, speech, len(speech.audio))
         return speech
@@ -329,6 +331,6 @@ class SpeechService:
                 if pending_pause and index > first_index:
                     audio = np.concatenate([silence(pending_pause, first.sample_rate), audio])
                 pending_pause = 0.0
-                yield chunk(audio)
+                yield await asyncio.to_thread(chunk, audio)
 
         return chunks(), info

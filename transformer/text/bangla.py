@@ -238,11 +238,13 @@ def expand_currency(text: str) -> str:
             said += f" {cardinal(int(cents.ljust(2, '0')[:2]))} {unit[1]}"
         return f" {said} "
 
+    taka = units["৳"]
     text = re.sub(rf"([৳$€])\s?({_NUMBER})", lambda m: money(m.group(2), units[m.group(1)]), text)
+    text = re.sub(rf"(?:Tk\.?|BDT)\s?({_NUMBER})", lambda m: money(m.group(1), taka), text)
     return re.sub(
         rf"(?<![\d.])({_NUMBER})\s?(?:টাকা|Tk\.?|BDT)" + _BOUNDARY_AFTER,
-        lambda m: money(m.group(1), units["৳"]),
-        re.sub(rf"(?:Tk\.?|BDT)\s?({_NUMBER})", lambda m: money(m.group(1), units["৳"]), text),
+        lambda m: money(m.group(1), taka),
+        text,
     )
 
 
