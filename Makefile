@@ -3,6 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The locked dependency set (requirements/, written by `make lock`): every package, pinned.
+LOCK := requirements/all.txt
+EXTRAS := predictor,piper,transformer,dev
+# `make lock` resolves with uv, kept in a venv of its own so a broken lock cannot block it.
+UV_VERSION := 0.13.9
+TOOLS := .venv-tools
+# `make test-latest`: the newest releases pyproject.toml admits, without the lock.
+LATEST := .venv-latest
 
 MODEL_NAME ?= voice
 HTTP_PORT ?= 8080
@@ -12,16 +20,29 @@ MODEL_DIR ?=
 # LANGUAGE: the transformer's default language (bn for a Bangla XTTS).
 LANGUAGE ?= en
 
-.PHONY: install run test lint format bench clean images image-predictor-cpu image-predictor-cuda \
-	image-transformer image-transformer-local
+.PHONY: install lock test-latest run test lint format bench clean images image-predictor-cpu \
+	image-predictor-cuda image-transformer image-transformer-local
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e '.[predictor,piper,transformer,dev]'
+	$(PY) -m pip install --constraint $(LOCK) -e '.[$(EXTRAS)]'
+	$(PY) -m pip check
 	touch $(STAMP)
+
+lock:
+	test -x $(TOOLS)/bin/uv || { $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install uv==$(UV_VERSION); }
+	UV=$(TOOLS)/bin/uv scripts/lock.sh
+
+# Finds an upstream break before a user does: install what the ranges allow today, run the tests.
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/pip install --upgrade -e '.[$(EXTRAS)]'
+	$(LATEST)/bin/pip check
+	$(LATEST)/bin/python scripts/lock_diff.py $(LOCK) || true
+	$(LATEST)/bin/python -m pytest
 
 run: $(STAMP)
 	PY=$(PY) MODEL_NAME=$(MODEL_NAME) MODEL_DIR=$(MODEL_DIR) HTTP_PORT=$(HTTP_PORT) \
@@ -69,4 +90,4 @@ image-transformer-local:
 	scripts/build-transformer-image.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(TOOLS) $(LATEST) .pytest_cache .ruff_cache *.egg-info

@@ -9,14 +9,21 @@ ARG EXTRAS=predictor
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.11.0 torchaudio==2.11.0
 WORKDIR /src
+COPY requirements ./requirements
+# PyTorch's CPU builds (2.11.0+cpu satisfies the lock's torch==2.11.0): no CUDA libraries.
+# hadolint ignore=DL3013
+RUN pip install -c requirements/predictor.txt --index-url https://download.pytorch.org/whl/cpu \
+    --extra-index-url https://pypi.org/simple torch torchaudio
 COPY pyproject.toml README.md ./
 COPY predictor ./predictor
 COPY transformer ./transformer
-# The project from source: its dependency pins live in pyproject.toml.
+# The locked set (requirements/<extra>.txt, written by `make lock`) as constraints: the
+# versions the tests ran, and nothing the extras do not need.
 # hadolint ignore=DL3013
-RUN pip install ".[${EXTRAS}]"
+RUN IFS=, && for extra in ${EXTRAS}; do set -- "$@" -c "requirements/$extra.txt"; done \
+    && pip install "$@" ".[${EXTRAS}]" \
+    && pip check
 
 FROM ${BASE}
 # No system packages: libsndfile comes inside the soundfile wheel, OpenMP inside torch's.

@@ -15,11 +15,15 @@ RUN apt-get update \
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY requirements ./requirements
 COPY predictor ./predictor
 COPY transformer ./transformer
-# The project from source: its dependency pins live in pyproject.toml.
+# The locked set (requirements/<extra>.txt, written by `make lock`) as constraints: the
+# versions the tests ran, and nothing the extras do not need.
 # hadolint ignore=DL3013
-RUN pip install ".[${EXTRAS}]"
+RUN IFS=, && for extra in ${EXTRAS}; do set -- "$@" -c "requirements/$extra.txt"; done \
+    && pip install "$@" ".[${EXTRAS}]" \
+    && pip check
 
 FROM ${BASE}
 ENV DEBIAN_FRONTEND=noninteractive

@@ -11,11 +11,13 @@ RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY requirements ./requirements
 COPY predictor ./predictor
 COPY transformer ./transformer
-# The project from source: its dependency pins live in pyproject.toml.
+# The locked set (requirements/<extra>.txt, written by `make lock`) as constraints: the
+# versions the tests ran, and nothing the extra does not need.
 # hadolint ignore=DL3013
-RUN pip install ".[transformer]"
+RUN pip install -c requirements/transformer.txt ".[transformer]" && pip check
 
 FROM ${BASE}
 RUN useradd --uid 1000 --create-home --shell /usr/sbin/nologin vox

@@ -235,3 +235,15 @@ def test_dockerfiles_pass_hadolint(dockerfile):
         instructions = [line for line in text.splitlines() if not line.startswith("#")]
         assert not any("torch" in line for line in instructions)
         assert '".[transformer]"' in text
+
+
+@pytest.mark.parametrize("dockerfile", sorted((ROOT / "docker").glob("*.Dockerfile")))
+def test_images_install_the_locked_versions(dockerfile):
+    instructions = " ".join(
+        line for line in dockerfile.read_text().splitlines() if not line.startswith("#")
+    ).replace("\\ ", "")
+    installs = [run for run in instructions.split("RUN ")[1:] if "pip install" in run]
+    assert installs
+    for run in installs:
+        assert "-c requirements/" in run or '-c "requirements/' in run, run
+    assert "COPY requirements ./requirements" in instructions
