@@ -1,10 +1,18 @@
 """Bangla normalization: every number, date, time, amount and abbreviation said in words."""
 
+import time
+
 import pytest
 from num2words import num2words
 
 from transformer.text import normalize
-from transformer.text.bangla import normalize_bangla, repair_unicode
+from transformer.text.bangla import (
+    DIGIT_WORDS,
+    MAX_CARDINAL_DIGITS,
+    cardinal,
+    normalize_bangla,
+    repair_unicode,
+)
 
 CASES = [
     # Unicode repair
@@ -140,3 +148,72 @@ def test_normalize_dispatches_bangla_by_code(language):
 def test_other_languages_pass_through_unicode_normalized():
     assert normalize("Café 12", "fr") == "Café 12"
     assert normalize("e\u0301t\u00e9  12", "de") == "été 12"
+
+
+def digits_said(digit: str, count: int) -> str:
+    return " ".join([DIGIT_WORDS[int(digit)]] * count)
+
+
+def test_a_hundred_bangla_nines_are_read_digit_by_digit():
+    said = normalize_bangla("৯" * 100)
+    assert said == repair_unicode(digits_said("9", 100))
+    assert len(said.split()) == 100
+
+
+def test_fifteen_digits_are_a_number_and_sixteen_are_read_digit_by_digit():
+    assert MAX_CARDINAL_DIGITS == 15
+    assert normalize_bangla("১" * 15) == repair_unicode(cardinal(111_111_111_111_111))
+    assert normalize_bangla("১" * 16) == repair_unicode(digits_said("1", 16))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("১" * 400, digits_said("1", 400)),
+        ("1" * 5000, digits_said("1", 5000)),
+        (",".join("১" * 3000), digits_said("1", 3000)),
+        ("-" + "১" * 400, f"ঋণাত্মক {digits_said('1', 400)}"),
+        ("১" * 400 + ".৫", f"{digits_said('1', 400)} দশমিক পাঁচ"),
+        ("৳" + "১" * 400, f"{digits_said('1', 400)} টাকা"),
+        ("১" * 400 + " টাকা", f"{digits_said('1', 400)} টাকা"),
+        ("$" + "9" * 400, f"{digits_said('9', 400)} ডলার"),
+        ("১" * 400 + "%", f"{digits_said('1', 400)} শতাংশ"),
+        ("৯" * 20 + "তম", digits_said("9", 20)),
+        ("১" * 400 + "টা", f"{digits_said('1', 400)}টা"),
+        ("১" * 400 + "শে", f"{digits_said('1', 400)} শে"),
+        ("১" * 400 + "-" + "২" * 400, f"{digits_said('1', 400)} থেকে {digits_said('2', 400)}"),
+    ],
+    ids=[
+        "plain",
+        "5000-ascii",
+        "commas",
+        "negative",
+        "decimal",
+        "taka-sign",
+        "taka-word",
+        "dollar",
+        "percent",
+        "ordinal",
+        "counted",
+        "day-suffix",
+        "range",
+    ],
+)
+def test_numbers_too_long_to_say_are_read_digit_by_digit(text, expected):
+    assert normalize_bangla(text) == repair_unicode(expected)
+
+
+def test_paisa_come_from_the_first_two_digits_after_the_point():
+    assert normalize_bangla("৳৫.০০৫") == "পাঁচ টাকা"
+    assert normalize_bangla("৳৫." + "৫" * 400) == repair_unicode("পাঁচ টাকা পঞ্চান্ন পয়সা")
+
+
+def test_the_cardinal_cache_is_bounded():
+    assert cardinal.cache_info().maxsize is not None
+
+
+def test_a_word_too_long_to_be_bangla_is_left_unrepaired_and_fast():
+    nonsense = "ক" + "\u09bc" * 10000
+    started = time.perf_counter()
+    assert normalize_bangla(nonsense) == nonsense
+    assert time.perf_counter() - started < 1

@@ -2,7 +2,7 @@
 
 import pytest
 
-from transformer.text.english import normalize_english
+from transformer.text.english import DIGIT_WORDS, MAX_CARDINAL_DIGITS, normalize_english
 
 CASES = [
     ("I have 3 apples.", "I have three apples."),
@@ -40,3 +40,63 @@ CASES = [
 @pytest.mark.parametrize(("text", "expected"), CASES)
 def test_english_is_said_in_words(text, expected):
     assert normalize_english(text) == expected
+
+
+def digits_said(digit: str, count: int) -> str:
+    return " ".join([DIGIT_WORDS[int(digit)]] * count)
+
+
+def test_fifteen_digits_are_a_number_and_sixteen_are_read_digit_by_digit():
+    assert MAX_CARDINAL_DIGITS == 15
+    assert normalize_english("1" * 15).startswith("one hundred and eleven trillion")
+    assert normalize_english("1" * 16) == digits_said("1", 16)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1" * 400, digits_said("1", 400)),
+        ("1" * 5000, digits_said("1", 5000)),
+        ("-" + "1" * 400, f"minus {digits_said('1', 400)}"),
+        ("1" * 400 + ".5", f"{digits_said('1', 400)} point five"),
+        ("1." + "5" * 400, f"one point {digits_said('5', 400)}"),
+        ("$" + "9" * 400, f"{digits_said('9', 400)} dollars"),
+        ("$" + "9" * 400 + ".50", f"{digits_said('9', 400)} dollars and fifty cents"),
+        ("$" + "9" * 400 + " million", f"{digits_said('9', 400)} million dollars"),
+        ("9" * 400 + "%", f"{digits_said('9', 400)} percent"),
+        ("99999999999999999999th", digits_said("9", 20)),
+        ("9" * 400 + " km", f"{digits_said('9', 400)} kilometers"),
+        ("1" * 400 + "-" + "2" * 400, f"{digits_said('1', 400)} to {digits_said('2', 400)}"),
+    ],
+    ids=[
+        "plain",
+        "5000",
+        "negative",
+        "decimal",
+        "long-fraction",
+        "dollars",
+        "dollars-and-cents",
+        "dollars-scale",
+        "percent",
+        "ordinal",
+        "unit",
+        "range",
+    ],
+)
+def test_numbers_too_long_to_say_are_read_digit_by_digit(text, expected):
+    assert normalize_english(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("$01", "one dollar"), ("$3.001", "three dollars"), ("$0.01", "zero dollars and one cent")],
+)
+def test_cents_come_from_the_first_two_digits_after_the_point(text, expected):
+    assert normalize_english(text) == expected
+
+
+@pytest.mark.parametrize("text", ["1e999", "1e-999", "10^400", "9" * 400 + "e" + "9" * 400])
+def test_exponents_are_read_as_the_numbers_they_are_written_with(text):
+    said = normalize_english(text)
+    assert not any(ch.isdigit() for ch in said)
+    assert "nine" in said or "four hundred" in said

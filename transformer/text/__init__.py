@@ -6,12 +6,14 @@ Knows nothing of KServe or HTTP.
 import re
 import unicodedata
 
-from num2words import num2words
-
 from transformer.text import bangla, english
 
 NORMALIZERS = {"bn": bangla.normalize_bangla, "en": english.normalize_english}
 """Languages with their own normalizer; every other language is Unicode-normalized only."""
+
+# Control characters (Cc; \t \n \r among them, which are whitespace anyway) mean nothing to a
+# voice, and lone surrogates (Cs) cannot be encoded as UTF-8 on the way to the predictor.
+_UNSPEAKABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def base_language(language: str | None) -> str:
@@ -19,9 +21,14 @@ def base_language(language: str | None) -> str:
     return (language or "").lower().replace("_", "-").split("-")[0]
 
 
+def replace_unspeakable(text: str) -> str:
+    """`text` with control characters and lone surrogates replaced by spaces."""
+    return _UNSPEAKABLE.sub(" ", text)
+
+
 def normalize(text: str, language: str | None) -> str:
     """`text` as words a model can read, for `language`; others pass through NFC unchanged."""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", replace_unspeakable(text))
     normalizer = NORMALIZERS.get(base_language(language))
     return normalizer(text) if normalizer else " ".join(text.split())
 
@@ -33,15 +40,15 @@ def say_as(text: str, interpret_as: str, language: str | None) -> str:
     if interpret_as in ("characters", "spell-out"):
         return " ".join(ch for ch in text if not ch.isspace())
     if interpret_as in ("telephone", "digits"):
-        digits = [ch for ch in text if ch.isdigit() or ch == "+"]
+        digits = [ch for ch in text if ch.isdecimal() or ch == "+"]
         if lang == "bn":
             return bangla.read_digits(bangla.to_ascii_digits("".join(digits)))
         return " ".join(digits)
     if interpret_as == "cardinal":
         return re.sub(r"(?<=\d)[,\s](?=\d)", "", text)
     if interpret_as == "ordinal":
-        number = int(re.sub(r"\D", "", bangla.to_ascii_digits(text)) or 0)
-        return bangla.ordinal(number) if lang == "bn" else num2words(number, to="ordinal")
+        digits = re.sub(r"\D", "", bangla.to_ascii_digits(text)) or "0"
+        return bangla.ordinal(digits) if lang == "bn" else english.ordinal(digits)
     if interpret_as == "date":
         return text
     raise ValueError(

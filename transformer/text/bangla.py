@@ -8,7 +8,7 @@ currency, phone numbers, ranges, abbreviations. bnunicodenormalizer repairs brok
 
 import re
 import unicodedata
-from functools import cache
+from functools import lru_cache
 
 from bnunicodenormalizer import Normalizer
 from num2words import num2words
@@ -61,11 +61,19 @@ ABBREVIATIONS = {
 }
 _NUKTA_COMPOSED = {"\u09af\u09bc": "\u09df", "\u09a1\u09bc": "\u09dc", "\u09a2\u09bc": "\u09dd"}
 """য়, ড়, ঢ় as one code point each (NFC splits them; keyboards and vocabularies use one)."""
-_NUMBER = r"\d+(?:\.\d+)?"
+MAX_CARDINAL_DIGITS = 15
+"""Longer whole numbers are read digit by digit: nobody says "এক হাজার কোটি কোটি ..." for a serial
+number, and num2words reads them wrong (৯ a hundred times) or refuses them."""
+# A number starts where no digit precedes it: without the look-behind, a pattern that fails
+# after a long run of digits is tried again from every digit in the run (quadratic time).
+_NUMBER = r"(?<!\d)\d+(?:\.\d+)?"
 _BOUNDARY_AFTER = r"(?![\w\u0980-\u09FF])"
 # Letters and signs only: digits (U+09E6-09EF) and currency and number signs (U+09F2-09FB) are
 # left to the number rules, which the word repair would otherwise drop.
 _BANGLA_WORD = r"[\u0980-\u09E5\u09F0\u09F1\u09FC-\u09FF]+"
+_MAX_REPAIRED_WORD = 64
+"""Longer "words" are left as they are: the repair takes time quadratic in a word's length, and no
+Bangla word comes near this."""
 
 _normalizer = Normalizer()
 
@@ -99,6 +107,12 @@ def repair_unicode(text: str) -> str:
 
 def _repair_word(match: re.Match[str]) -> str:
     word = match.group(0)
+    return word if len(word) > _MAX_REPAIRED_WORD else _repair(word)
+
+
+# Words repeat, and the repair costs tens of microseconds a call.
+@lru_cache(maxsize=4096)
+def _repair(word: str) -> str:
     repaired = _normalizer(word)["normalized"]
     return repaired if repaired else word
 
@@ -109,7 +123,7 @@ def _compose_nukta(text: str) -> str:
     return text
 
 
-@cache
+@lru_cache(maxsize=4096)
 def cardinal(number: int) -> str:
     """A whole number in words; negatives say ঋণাত্মক, which num2words drops."""
     if number < 0:
@@ -124,18 +138,29 @@ def to_ascii_digits(text: str) -> str:
 
 def read_digits(digits: str) -> str:
     """Digit by digit, as phone numbers are read."""
-    return " ".join(DIGIT_WORDS[int(d)] for d in digits if d.isdigit())
+    return " ".join(DIGIT_WORDS[int(d)] for d in digits if d.isdecimal())
+
+
+def whole_number(digits: str) -> str:
+    """A whole number written in digits, in words; past MAX_CARDINAL_DIGITS digit by digit."""
+    if len(digits) > MAX_CARDINAL_DIGITS:
+        return read_digits(digits)
+    return cardinal(int(digits))
 
 
 def decimal(text: str) -> str:
     """১২.৫ → বারো দশমিক পাঁচ; digits after the point are read one by one."""
     whole, _, fraction = text.partition(".")
-    words = cardinal(int(whole))
+    words = whole_number(whole)
     return f"{words} দশমিক {read_digits(fraction)}" if fraction else words
 
 
-def ordinal(number: int) -> str:
-    """১ম প্রথম ... ১০ম দশম, then একাদশ-style forms are rare: ১১তম এগারোতম."""
+def ordinal(digits: str) -> str:
+    """১ম প্রথম ... ১০ম দশম, then একাদশ-style forms are rare: ১১তম এগারোতম; past
+    MAX_CARDINAL_DIGITS digit by digit, as no one says such an ordinal."""
+    if len(digits) > MAX_CARDINAL_DIGITS:
+        return read_digits(digits)
+    number = int(digits)
     return ORDINALS.get(number) or f"{cardinal(number)}তম"
 
 
@@ -222,7 +247,7 @@ def expand_counted(text: str) -> str:
     """৯টা নয়টা, ৫টি পাঁচটি, ৩জন তিনজন: counted nouns keep their classifier (and its case)."""
     return re.sub(
         r"(?<![\d.])(\d+)\s?(টা|টি|জন|খানা|খানি)",
-        lambda m: f"{cardinal(int(m.group(1)))}{m.group(2)}",
+        lambda m: f"{whole_number(m.group(1))}{m.group(2)}",
         text,
     )
 
@@ -232,10 +257,10 @@ def expand_currency(text: str) -> str:
     units = {"৳": ("টাকা", "পয়সা"), "$": ("ডলার", "সেন্ট"), "€": ("ইউরো", "সেন্ট")}
 
     def money(amount: str, unit: tuple[str, str]) -> str:
-        whole, _, cents = amount.partition(".")
-        said = f"{cardinal(int(whole))} {unit[0]}"
-        if cents and int(cents):
-            said += f" {cardinal(int(cents.ljust(2, '0')[:2]))} {unit[1]}"
+        whole, _, fraction = amount.partition(".")
+        said = f"{whole_number(whole)} {unit[0]}"
+        if cents := int(fraction.ljust(2, "0")[:2]):
+            said += f" {cardinal(cents)} {unit[1]}"
         return f" {said} "
 
     taka = units["৳"]
@@ -255,14 +280,17 @@ def expand_percent(text: str) -> str:
 
 def expand_ordinals(text: str) -> str:
     """১ম প্রথম, ২য় দ্বিতীয়, ৪র্থ চতুর্থ, ৬ষ্ঠ ষষ্ঠ, ২১তম একুশতম; ১লা পহেলা, ২১শে একুশে."""
-    text = re.sub(
-        r"(?<![\d.])(\d+)\s?(?:লা|রা|ঠা|ই|শে)" + _BOUNDARY_AFTER,
-        lambda m: day_of_month(int(m.group(1))) if 1 <= int(m.group(1)) <= 31 else m.group(0),
-        text,
-    )
+
+    def day(match: re.Match[str]) -> str:
+        digits = match.group(1)
+        if len(digits) > 2 or not 1 <= int(digits) <= 31:
+            return match.group(0)
+        return day_of_month(int(digits))
+
+    text = re.sub(r"(?<![\d.])(\d+)\s?(?:লা|রা|ঠা|ই|শে)" + _BOUNDARY_AFTER, day, text)
     return re.sub(
         r"(?<![\d.])(\d+)\s?(?:তম|ম|\u09df|র্থ|ষ্ঠ)" + _BOUNDARY_AFTER,
-        lambda m: ordinal(int(m.group(1))),
+        lambda m: ordinal(m.group(1)),
         text,
     )
 

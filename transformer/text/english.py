@@ -69,7 +69,13 @@ CURRENCIES = {
     "৳": ("taka", "taka", "poisha", "poisha"),
 }
 SCALES = ("thousand", "million", "billion", "trillion")
-_NUMBER = r"\d+(?:\.\d+)?"
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+MAX_CARDINAL_DIGITS = 15
+"""Longer whole numbers are read digit by digit: a listener hears them as card or serial numbers,
+not amounts, and num2words overflows on long enough ones."""
+# A number starts where no digit precedes it: without the look-behind, a pattern that fails
+# after a long run of digits is tried again from every digit in the run (quadratic time).
+_NUMBER = r"(?<!\d)\d+(?:\.\d+)?"
 
 
 def normalize_english(text: str) -> str:
@@ -93,13 +99,32 @@ def cardinal(number: float | int) -> str:
     return num2words(number).replace(",", "")
 
 
+def read_digits(digits: str) -> str:
+    """Digit by digit: 2024 two zero two four."""
+    return " ".join(DIGIT_WORDS[int(d)] for d in digits if d.isdecimal())
+
+
+def whole_number(digits: str) -> str:
+    """A whole number written in digits, in words; past MAX_CARDINAL_DIGITS digit by digit."""
+    if len(digits) > MAX_CARDINAL_DIGITS:
+        return read_digits(digits)
+    return cardinal(int(digits))
+
+
 def decimal(text: str) -> str:
     """3.14 three point one four; 1.50 one point five zero."""
     whole, _, fraction = text.partition(".")
-    said = cardinal(int(whole))
+    said = whole_number(whole)
     if fraction:
-        said += " point " + " ".join(cardinal(int(d)) for d in fraction)
+        said += " point " + read_digits(fraction)
     return said
+
+
+def ordinal(digits: str) -> str:
+    """21 twenty-first; past MAX_CARDINAL_DIGITS digit by digit, as no one says such an ordinal."""
+    if len(digits) > MAX_CARDINAL_DIGITS:
+        return read_digits(digits)
+    return num2words(int(digits), to="ordinal")
 
 
 def year(number: int) -> str:
@@ -122,7 +147,7 @@ def expand_phone_numbers(text: str) -> str:
         groups = re.findall(r"\+|\d+", match.group(0))
         words = []
         for group in groups:
-            words.append("plus" if group == "+" else " ".join(cardinal(int(d)) for d in group))
+            words.append("plus" if group == "+" else read_digits(group))
         return ", ".join(words)
 
     return re.sub(pattern, say, text)
@@ -178,9 +203,10 @@ def expand_currency(text: str) -> str:
         if scale:
             return f"{decimal(amount)} {scale} {many}"
         whole, _, fraction = amount.partition(".")
-        said = f"{cardinal(int(whole))} {one if int(whole) == 1 else many}"
-        if fraction and int(fraction):
-            value = int(fraction.ljust(2, "0")[:2])
+        said = whole_number(whole)
+        said += f" {one if said == 'one' else many}"
+        value = int(fraction.ljust(2, "0")[:2])
+        if value:
             said += f" and {cardinal(value)} {cent if value == 1 else cents}"
         return said
 
@@ -194,9 +220,7 @@ def expand_percent(text: str) -> str:
 
 def expand_ordinals(text: str) -> str:
     """1st first, 22nd twenty-second."""
-    return re.sub(
-        r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: num2words(int(m.group(1)), to="ordinal"), text
-    )
+    return re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(m.group(1)), text)
 
 
 def expand_units(text: str) -> str:
