@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(PY) bench/predictor_overhead.py
 	$(PY) bench/engine_speed.py
 	$(PY) bench/transformer_overhead.py
+	$(PY) bench/cancellation.py
 
 # Images (need Docker with buildx; multi-architecture where the base allows).
 REGISTRY ?= vox-raga

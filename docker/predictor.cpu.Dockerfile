@@ -17,7 +17,7 @@ RUN pip install -c requirements/predictor.txt --index-url https://download.pytor
     --extra-index-url https://pypi.org/simple torch torchaudio
 COPY pyproject.toml README.md ./
 COPY predictor ./predictor
-COPY transformer ./transformer
+COPY voxraga ./voxraga
 # The locked set (requirements/<extra>.txt, written by `make lock`) as constraints: the
 # versions the tests ran, and nothing the extras do not need.
 # hadolint ignore=DL3013

@@ -17,7 +17,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY requirements ./requirements
 COPY predictor ./predictor
-COPY transformer ./transformer
+COPY voxraga ./voxraga
 # The locked set (requirements/<extra>.txt, written by `make lock`) as constraints: the
 # versions the tests ran, and nothing the extras do not need.
 # hadolint ignore=DL3013

@@ -12,8 +12,8 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY requirements ./requirements
-COPY predictor ./predictor
 COPY transformer ./transformer
+COPY voxraga ./voxraga
 # The locked set (requirements/<extra>.txt, written by `make lock`) as constraints: the
 # versions the tests ran, and nothing the extra does not need.
 # hadolint ignore=DL3013

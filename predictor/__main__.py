@@ -5,15 +5,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-import kserve
 from kserve import model_server
 
-from predictor import kserve_compat
-from predictor.contract import Limits
 from predictor.engines import ModelLoadError
 from predictor.model import SpeechModel
 from predictor.routes import voices_router
-from predictor.server_logging import configure_logging
+from voxraga import kserve_compat
+from voxraga.auth import ApiKeyError, load_api_key
+from voxraga.contract import MIB, Limits
+from voxraga.http_guard import BodyLimits
+from voxraga.server import GuardedModelServer, ServingOptions, add_serving_arguments
+from voxraga.server_logging import configure_logging
 
 DEFAULTS = Limits()
 
@@ -63,9 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
             "seconds of one recording",
         ),
         "--max_reference_bytes": (int, DEFAULTS.max_reference_bytes, "bytes of one recording"),
+        "--max_request_bytes": (
+            int,
+            DEFAULTS.max_request_bytes,
+            "bytes of one request body or gRPC message (413 / RESOURCE_EXHAUSTED above)",
+        ),
+        "--max_response_bytes": (
+            int,
+            DEFAULTS.max_response_bytes,
+            "bytes of one response's audio; more is a 400 asking for fewer or shorter texts",
+        ),
     }
     for flag, (kind, default, meaning) in limits.items():
         parser.add_argument(flag, type=_positive(kind), default=default, help=f"at most: {meaning}")
+    add_serving_arguments(parser)
     return parser
 
 
@@ -85,7 +98,13 @@ def main(argv: list[str] | None = None) -> None:
         max_references=args.max_references,
         max_reference_seconds=args.max_reference_seconds,
         max_reference_bytes=args.max_reference_bytes,
+        max_request_bytes=args.max_request_bytes,
+        max_response_bytes=args.max_response_bytes,
     )
+    try:
+        api_key = load_api_key(args.api_key_file)
+    except ApiKeyError as exc:
+        parser.error(str(exc))
     model = SpeechModel(
         args.model_name,
         args.model_dir,
@@ -101,10 +120,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     kserve_compat.apply()
     model_server.app.include_router(voices_router({model.name: model}))
-    kserve.ModelServer(
-        http_port=args.http_port,
-        grpc_port=args.grpc_port,
-        workers=args.workers,
+    options = ServingOptions(
+        api_key=api_key,
+        enable_model_repository=args.enable_model_repository,
+        body_limits=BodyLimits(limits.max_request_bytes),
+        grpc_max_receive_bytes=limits.max_request_bytes,
+        # The reply is refused in predict() above max_response_bytes; headroom for its framing.
+        grpc_max_send_bytes=limits.max_response_bytes + MIB,
+    )
+    GuardedModelServer(
+        options, http_port=args.http_port, grpc_port=args.grpc_port, workers=1
     ).start([model])
 
 

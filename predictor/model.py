@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import logging
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,15 @@ from kserve import InferOutput, InferRequest, InferResponse, Model
 from kserve.errors import InferenceError, InvalidInput, ModelNotReady
 from kserve.protocol.infer_type import to_http_parameters
 
-from predictor.contract import (
+from predictor.engines import (
+    Engine,
+    ModelLoadError,
+    SynthesisInputError,
+    SynthesisOptions,
+    load_engine,
+)
+from predictor.request import RawInput, RequestError, SynthesisRequest, parse_request
+from voxraga.contract import (
     AUDIO_LENGTH_OUTPUT,
     AUDIO_OUTPUT,
     MODEL_VERSION_HEADER,
@@ -23,16 +32,12 @@ from predictor.contract import (
     TEXT_INPUT,
     Limits,
 )
-from predictor.engines import (
-    Engine,
-    ModelLoadError,
-    SynthesisInputError,
-    SynthesisOptions,
-    load_engine,
-)
-from predictor.request import RawInput, RequestError, SynthesisRequest, parse_request
 
 logger = logging.getLogger(__name__)
+
+BINARY_BYTES_PER_SAMPLE = 4
+JSON_BYTES_PER_SAMPLE = 12
+"""A float in JSON: digits, sign, point, exponent and a comma."""
 
 
 class SpeechModel(Model):
@@ -135,16 +140,36 @@ class SpeechModel(Model):
             )
         except RequestError as exc:
             raise InvalidInput(str(exc)) from exc
+        cancelled = threading.Event()
         try:
-            audios = await loop.run_in_executor(self._executor, _synthesize_all, engine, request)
+            audios = await loop.run_in_executor(
+                self._executor, _synthesize_all, engine, request, cancelled
+            )
+        except asyncio.CancelledError:
+            # The client went away (gRPC cancel, HTTP disconnect): its pending items are skipped.
+            cancelled.set()
+            raise
         except SynthesisInputError as exc:
             raise InvalidInput(str(exc)) from exc
         except Exception as exc:
             logger.exception("Synthesis failed")
             raise InferenceError(f"synthesis failed: {type(exc).__name__}: {exc}") from exc
+        self._check_response_size(payload, audios)
         if response_headers is not None:
             response_headers[MODEL_VERSION_HEADER] = str(self.model_version)
         return self._response(payload, audios, engine.sample_rate)
+
+    def _check_response_size(self, payload: InferRequest, audios: list[np.ndarray]) -> None:
+        binary = payload.from_grpc or payload.use_binary_outputs or _wants_binary(payload)
+        values = len(audios) * max((len(a) for a in audios), default=0)
+        size = values * (BINARY_BYTES_PER_SAMPLE if binary else JSON_BYTES_PER_SAMPLE)
+        if size > self.limits.max_response_bytes:
+            raise InvalidInput(
+                f"the audio for this request is {values} samples, about {size} bytes"
+                f"{'' if binary else ' as JSON'}; a response carries at most "
+                f"{self.limits.max_response_bytes} bytes: send fewer or shorter texts"
+                + ("" if binary else ", or ask for binary outputs (binary_data) or use gRPC")
+            )
 
     def _ready_engine(self) -> Engine:
         if self.engine is None:
@@ -183,12 +208,20 @@ class SpeechModel(Model):
         )
 
 
+def _wants_binary(payload: InferRequest) -> bool:
+    return any(
+        output.name == AUDIO_OUTPUT and output.binary_data
+        for output in payload.request_outputs or []
+    )
+
+
 def _raw_inputs(payload: InferRequest) -> dict[str, RawInput]:
     inputs = {}
     for infer_input in payload.inputs:
         try:
             values = infer_input.as_numpy().reshape(-1).tolist()
-        except (ValueError, TypeError, InvalidInput) as exc:
+        # Whatever fails while reading a client's tensor is the client's error.
+        except Exception as exc:
             raise InvalidInput(
                 f"input '{infer_input.name}' does not match its shape "
                 f"{infer_input.shape} and datatype {infer_input.datatype}: {exc}"
@@ -197,8 +230,20 @@ def _raw_inputs(payload: InferRequest) -> dict[str, RawInput]:
     return inputs
 
 
-def _synthesize_all(engine: Engine, request: SynthesisRequest) -> list[np.ndarray]:
-    return [engine.synthesize(text, request.options) for text in request.texts]
+def _synthesize_all(
+    engine: Engine, request: SynthesisRequest, cancelled: threading.Event
+) -> list[np.ndarray]:
+    audios = []
+    for text in request.texts:
+        if cancelled.is_set():
+            logger.info(
+                "Request cancelled: %d of %d items skipped",
+                len(request.texts) - len(audios),
+                len(request.texts),
+            )
+            break
+        audios.append(engine.synthesize(text, request.options))
+    return audios
 
 
 def _resolve_device(device: str) -> str:

@@ -10,7 +10,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from predictor.contract import (
+from predictor.engines import NumericOption, ReferenceAudio, SynthesisOptions, VoiceCatalog
+from predictor.reference_audio import ReferenceAudioError, decode_reference
+from voxraga.contract import (
     LANGUAGE_PARAMETER,
     SPEAKER_PARAMETER,
     SPEAKER_WAV_INPUT,
@@ -19,8 +21,6 @@ from predictor.contract import (
     TEXT_INPUT,
     Limits,
 )
-from predictor.engines import NumericOption, ReferenceAudio, SynthesisOptions, VoiceCatalog
-from predictor.reference_audio import ReferenceAudioError, decode_reference
 
 
 class RequestError(ValueError):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from predictor.engines.chunking import split_to_fit
+from voxraga.chunking import split_to_fit
 
 
 def test_short_text_is_one_piece_with_whitespace_collapsed():

@@ -183,6 +183,21 @@ def test_containers_are_locked_down_and_probed_on_real_routes():
         )
 
 
+def test_every_server_takes_its_api_key_from_a_secret():
+    containers = [r["spec"]["containers"][0] for r in runtimes().values()]
+    for service in documents_of("InferenceService"):
+        containers += service["spec"].get("transformer", {}).get("containers", [])
+    assert len(containers) >= 4
+    for container in containers:
+        env = {e["name"]: e for e in container.get("env", [])}
+        reference = env["VOX_API_KEY"]["valueFrom"]["secretKeyRef"]
+        assert reference == {"name": "vox-raga-api-key", "key": "api-key"}, container["image"]
+        # Readiness and liveness must not need the key: the kubelet sends none.
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            if probe in container:
+                assert container[probe]["httpGet"]["path"] in SERVER_ROUTES
+
+
 def test_transformer_args_parse_with_the_transformer_cli():
     cases = []
     for service in documents_of("InferenceService"):

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from predictor.contract import Limits
 from predictor.engines import ModelLoadError, SynthesisOptions, detect_family, load_engine
 from predictor.engines.coqui import find_checkpoint, relocate_config
 from predictor.request import RawInput, parse_request
 from tests.audio_fixtures import voice_like_recording
 from tests.checkpoints import TRAINING_DIR, XTTS_MAX_AUDIO_TOKENS
+from voxraga.contract import Limits
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,10 @@
 
 import pytest
 
-from predictor.contract import Limits
 from predictor.engines import NumericOption, VoiceCatalog
 from predictor.request import RawInput, RequestError, parse_request
 from tests.audio_fixtures import voice_like_recording
+from voxraga.contract import Limits
 
 XTTS_LIKE = VoiceCatalog(
     speakers=("Ana", "Ben"),

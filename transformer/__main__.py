@@ -2,18 +2,25 @@
 
 import argparse
 
-import kserve
 from kserve import model_server
 
-from predictor import kserve_compat
-from predictor.server_logging import configure_logging
 from transformer.cache import ByteBoundedLRU
 from transformer.model import SpeechTransformer
 from transformer.openai import openai_router
 from transformer.predictor_client import PredictorClient
-from transformer.speech import Limits, SpeechService
+from transformer.speech import Limits, SpeechService, default_max_audio_seconds
+from voxraga import kserve_compat
+from voxraga.auth import ApiKeyError, load_api_key
+from voxraga.contract import MIB
+from voxraga.http_guard import BodyLimits
+from voxraga.server import GuardedModelServer, ServingOptions, add_serving_arguments
+from voxraga.server_logging import configure_logging
 
 DEFAULTS = Limits()
+UPLOAD_PREFIX = "/v1/audio/voices"
+"""Voice uploads take recordings: their own, larger body limit."""
+LARGEST_ENCODED_BYTES_PER_SECOND = 48000 * 2
+"""16-bit PCM at the highest sample rate a client may ask for: the largest encoding there is."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=64 * 1024 * 1024,
         help="finished audio kept for repeated requests; 0 turns the cache off",
     )
-    parser.add_argument("--max_input_chars", type=int, default=DEFAULTS.max_input_chars)
+    parser.add_argument(
+        "--max_input_chars",
+        type=int,
+        default=DEFAULTS.max_input_chars,
+        help="speakable characters in one request, counted after SSML is expanded",
+    )
     parser.add_argument("--max_sentence_chars", type=int, default=DEFAULTS.max_sentence_chars)
     parser.add_argument(
         "--max_batch_size",
@@ -39,6 +51,32 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULTS.max_batch_size,
         help="sentences per predictor request; keep within the predictor's",
     )
+    parser.add_argument(
+        "--max_pause_seconds",
+        type=float,
+        default=DEFAULTS.max_pause_seconds,
+        help="sum of the pauses (SSML <break>, paragraphs) in one request",
+    )
+    parser.add_argument(
+        "--max_audio_seconds",
+        type=float,
+        default=None,
+        help="audio one request may make, estimated before any synthesis; default: what "
+        "--max_input_chars said at normal speed takes, plus --max_pause_seconds",
+    )
+    parser.add_argument(
+        "--max_request_bytes",
+        type=int,
+        default=MIB,
+        help="body of one speech request (413 above); gRPC messages likewise",
+    )
+    parser.add_argument(
+        "--max_upload_bytes",
+        type=int,
+        default=10 * MIB,
+        help=f"body of one voice upload ({UPLOAD_PREFIX}); 413 above",
+    )
+    add_serving_arguments(parser)
     return parser
 
 
@@ -52,26 +90,64 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--predictor_host is required (host:port of the predictor)")
     if args.predictor_protocol not in ("v2", "grpc-v2"):
         parser.error("--predictor_protocol must be v2 (REST, binary tensors) or grpc-v2")
-    for flag in ("cache_bytes", "max_input_chars", "max_sentence_chars", "max_batch_size"):
-        if getattr(args, flag) < (0 if flag == "cache_bytes" else 1):
+    for flag in (
+        "cache_bytes",
+        "max_input_chars",
+        "max_sentence_chars",
+        "max_batch_size",
+        "max_pause_seconds",
+        "max_request_bytes",
+        "max_upload_bytes",
+    ):
+        if getattr(args, flag) < (0 if flag in ("cache_bytes", "max_pause_seconds") else 1):
             parser.error(f"--{flag} is too small: {getattr(args, flag)}")
+    if args.max_audio_seconds is None:
+        args.max_audio_seconds = default_max_audio_seconds(
+            args.max_input_chars, args.max_pause_seconds
+        )
+    elif args.max_audio_seconds <= 0:
+        parser.error(f"--max_audio_seconds must be greater than 0, got {args.max_audio_seconds}")
+    try:
+        api_key = load_api_key(args.api_key_file)
+    except ApiKeyError as exc:
+        parser.error(str(exc))
     configure_logging(args, "transformer")
     client = PredictorClient(
         args.predictor_host,
         args.model_name,
         args.predictor_protocol,
         float(args.predictor_request_timeout_seconds),
+        api_key=api_key,
+    )
+    limits = Limits(
+        max_input_chars=args.max_input_chars,
+        max_sentence_chars=args.max_sentence_chars,
+        max_batch_size=args.max_batch_size,
+        max_pause_seconds=args.max_pause_seconds,
+        max_audio_seconds=args.max_audio_seconds,
     )
     service = SpeechService(
         client,
         default_language=args.default_language,
-        limits=Limits(args.max_input_chars, args.max_sentence_chars, args.max_batch_size),
+        limits=limits,
         cache=ByteBoundedLRU(args.cache_bytes) if args.cache_bytes else None,
     )
     kserve_compat.apply()
     model_server.app.include_router(openai_router(service))
-    kserve.ModelServer(
-        http_port=args.http_port, grpc_port=args.grpc_port, workers=args.workers
+    options = ServingOptions(
+        api_key=api_key,
+        enable_model_repository=args.enable_model_repository,
+        body_limits=BodyLimits(args.max_request_bytes, {UPLOAD_PREFIX: args.max_upload_bytes}),
+        grpc_max_receive_bytes=args.max_request_bytes,
+        # The longest answer: the audio bound in the largest encoding, plus its framing.
+        grpc_max_send_bytes=int(args.max_audio_seconds * LARGEST_ENCODED_BYTES_PER_SECOND) + MIB,
+    )
+    GuardedModelServer(
+        options,
+        depends_on=client.is_ready,
+        http_port=args.http_port,
+        grpc_port=args.grpc_port,
+        workers=1,
     ).start([SpeechTransformer(args.model_name, service)])
 
 

@@ -8,7 +8,6 @@ from kserve import InferOutput, InferRequest, InferResponse, Model
 from kserve.errors import InvalidInput, ServerNotReady
 from kserve.protocol.infer_type import to_http_parameters
 
-from predictor.contract import MODEL_VERSION_HEADER
 from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
 from transformer.speech import (
     Speech,
@@ -17,6 +16,7 @@ from transformer.speech import (
     SpeechService,
     build_request,
 )
+from voxraga.contract import MODEL_VERSION_HEADER
 
 TEXT_INPUT = "text"
 AUDIO_OUTPUT = "audio"
@@ -59,8 +59,12 @@ class SpeechTransformer(Model):
             raise InvalidInput(f"'{TEXT_INPUT}' has datatype {tensor.datatype}; it must be BYTES")
         try:
             values = tensor.as_numpy().reshape(-1).tolist()
-        except (ValueError, TypeError, InvalidInput) as exc:
-            raise InvalidInput(f"'{TEXT_INPUT}' does not match its shape {tensor.shape}") from exc
+        # Whatever fails while reading a client's tensor is the client's error.
+        except Exception as exc:
+            raise InvalidInput(
+                f"'{TEXT_INPUT}' does not match its shape {tensor.shape!r:.60}: send one text as "
+                "BYTES [1]"
+            ) from exc
         if len(values) != 1:
             raise InvalidInput(
                 f"'{TEXT_INPUT}' has {len(values)} items; send one text per request (BYTES [1])"

@@ -1,78 +1,165 @@
-"""OpenAI-compatible routes: POST /v1/audio/speech, and POST /v1/normalize for debugging."""
+"""OpenAI-compatible routes: POST /v1/audio/speech, and POST /v1/normalize for debugging.
 
-from typing import Any
+Bodies are read with pydantic models, which also describe them in the OpenAPI spec (`/docs`,
+and what the fuzzing tests generate requests from). Every problem is a 400 in OpenAI's error
+shape naming the field the client sent.
+"""
+
+import json
+from typing import Literal, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from predictor.contract import MODEL_VERSION_HEADER
+from transformer.audio import FORMATS, SAMPLE_RATE_RANGE
 from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
 from transformer.speech import SpeechRequestError, SpeechService, build_request, plan
 from transformer.text.ssml import Pause
+from voxraga.contract import MODEL_VERSION_HEADER, SPEED_RANGE
+from voxraga.errors import log_error
 
 OPENAI_VOICES = frozenset(
     ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse")
 )
 """OpenAI's voice names: clients send them by default; they mean the model's default voice."""
-FIELDS = frozenset(
-    (
-        "model",
-        "input",
-        "voice",
-        "response_format",
-        "speed",
-        "language",
-        "stream_format",
-        "instructions",
-        "sample_rate",
-        "normalize",
+NAME_CHARS = 64
+MAX_VALIDATION_PROBLEMS = 5
+
+
+class SpeechBody(BaseModel):
+    """The body of POST /v1/audio/speech: OpenAI's fields, plus `language`, `sample_rate` and
+    `normalize`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: str = Field(description="The text (or an SSML document) to say.")
+    model: str | None = Field(None, max_length=256, description="Any model name; one is served.")
+    voice: str | None = Field(
+        None, min_length=1, max_length=NAME_CHARS, description="A voice id, or an OpenAI name"
     )
-)
+    response_format: Literal[tuple(FORMATS)] | None = Field(  # type: ignore[valid-type]
+        None, description="The file format; mp3 by default, as OpenAI's."
+    )
+    speed: float | None = Field(None, ge=SPEED_RANGE[0], le=SPEED_RANGE[1])
+    language: str | None = Field(None, min_length=1, max_length=NAME_CHARS)
+    stream_format: Literal["audio"] | None = Field(
+        None, description="'audio': raw audio sent sentence by sentence as it is made."
+    )
+    instructions: str | None = Field(
+        None, max_length=4096, description="Accepted for OpenAI clients; not used."
+    )
+    sample_rate: int | None = Field(None, ge=SAMPLE_RATE_RANGE[0], le=SAMPLE_RATE_RANGE[1])
+    normalize: bool | None = Field(None, description="Say numbers and abbreviations as words.")
 
 
-def _error(status: int, message: str, kind: str) -> JSONResponse:
+class NormalizeBody(BaseModel):
+    """The body of POST /v1/normalize."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: str
+    language: str | None = Field(None, min_length=1, max_length=NAME_CHARS)
+    ssml: bool | None = None
+
+
+def _json_body(model: type[BaseModel]) -> dict:
+    """OpenAPI for a route that reads its body itself (to answer errors in its own shape)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"description": meaning}
+    for status, meaning in (
+        (400, "invalid request: the message names the field and what is allowed"),
+        (401, "missing or wrong API key"),
+        (413, "request body over the limit"),
+        (503, "the predictor is not ready"),
+    )
+}
+
+
+def _error(route: str, status: int, message: str, kind: str) -> JSONResponse:
+    log_error(route, status, message)
     return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+class BodyError(ValueError):
+    """A body that is not the JSON object a route takes; the message says why."""
+
+
+async def _read_body(request: Request, model: type[Body]) -> Body:
+    """The body as `model`. Python's json reads what clients send (a lone surrogate escape
+    included, refused later by name) and says where malformed JSON breaks."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise BodyError("the body is not UTF-8 JSON") from None
+    except json.JSONDecodeError as exc:
+        raise BodyError(f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise BodyError("the body is nested too deeply to read") from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BodyError(_validation_message(exc, model)) from None
+
+
+def _validation_message(exc: ValidationError, body: type[BaseModel]) -> str:
+    """Pydantic's findings, each naming the field as the client sent it."""
+    problems = []
+    for error in exc.errors()[:MAX_VALIDATION_PROBLEMS]:
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        if error["type"] == "extra_forbidden":
+            allowed = ", ".join(body.model_fields)
+            problems.append(f"unknown field '{field:.64}'; allowed: {allowed}")
+        else:
+            problems.append(f"'{field:.64}': {error['msg']}")
+    return "; ".join(problems)
 
 
 def openai_router(service: SpeechService) -> APIRouter:
     """The routes, bound to one SpeechService."""
     router = APIRouter()
 
-    @router.post("/v1/audio/speech", response_model=None)
+    @router.post(
+        "/v1/audio/speech",
+        response_model=None,
+        openapi_extra=_json_body(SpeechBody),
+        responses={
+            200: {"description": "the audio file", "content": {"audio/mpeg": {}}},
+            **ERROR_RESPONSES,
+        },
+    )
     async def speech(request: Request) -> Response:
+        route = "POST /v1/audio/speech"
         try:
-            body: Any = await request.json()
-        except ValueError:
-            return _error(400, "the body must be JSON", "invalid_request_error")
-        if not isinstance(body, dict):
-            return _error(400, "the body must be a JSON object", "invalid_request_error")
-        unknown = sorted(set(body) - FIELDS)
-        if unknown:
-            return _error(
-                400,
-                f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(FIELDS))}",
-                "invalid_request_error",
-            )
-        voice = body.get("voice")
-        stream_format = body.get("stream_format")
+            body = await _read_body(request, SpeechBody)
+        except BodyError as exc:
+            return _error(route, 400, str(exc), "invalid_request_error")
         try:
-            if stream_format not in (None, "audio"):
-                raise SpeechRequestError(
-                    f"unsupported stream_format {stream_format!r}; available: audio (raw audio "
-                    "sent sentence by sentence as it is made); leave it out for the whole file"
-                )
             speech_request = build_request(
-                body.get("input"),
-                voice=None if voice in OPENAI_VOICES else voice,
-                language=body.get("language"),
-                speed=body.get("speed"),
-                audio_format=body.get("response_format"),
-                sample_rate=body.get("sample_rate"),
-                normalize_text=body.get("normalize"),
+                body.input,
+                voice=None if body.voice in OPENAI_VOICES else body.voice,
+                language=body.language,
+                speed=body.speed,
+                audio_format=body.response_format,
+                sample_rate=body.sample_rate,
+                normalize_text=body.normalize,
                 default_format="mp3",
+                text_field="input",
                 limits=service.limits,
             )
-            if stream_format == "audio":
+            if body.stream_format == "audio":
                 chunks, info = await service.stream(speech_request)
                 return StreamingResponse(
                     chunks,
@@ -81,31 +168,33 @@ def openai_router(service: SpeechService) -> APIRouter:
                 )
             result = await service.synthesize(speech_request)
         except (SpeechRequestError, PredictorRejectedError) as exc:
-            return _error(400, str(exc), "invalid_request_error")
+            return _error(route, 400, str(exc), "invalid_request_error")
         except PredictorUnavailableError as exc:
-            return _error(503, str(exc), "service_unavailable")
+            return _error(route, 503, str(exc), "service_unavailable")
         return Response(
             result.audio,
             media_type=result.audio_format.content_type,
             headers={MODEL_VERSION_HEADER: result.model_version},
         )
 
-    @router.post("/v1/normalize")
+    @router.post(
+        "/v1/normalize", openapi_extra=_json_body(NormalizeBody), responses=ERROR_RESPONSES
+    )
     async def normalize(request: Request) -> JSONResponse:
         """What a text becomes before the model reads it, sentence by sentence."""
+        route = "POST /v1/normalize"
         try:
-            body = await request.json()
+            body = await _read_body(request, NormalizeBody)
             speech_request = build_request(
-                body.get("input", body.get("text")),
-                language=body.get("language"),
-                ssml=body.get("ssml"),
+                body.input,
+                language=body.language,
+                ssml=body.ssml,
+                text_field="input",
                 limits=service.limits,
             )
-            steps = plan(
-                speech_request, service.default_language, service.limits.max_sentence_chars
-            )
-        except (ValueError, AttributeError) as exc:
-            return _error(400, str(exc), "invalid_request_error")
+            steps = plan(speech_request, service.default_language, service.limits)
+        except (BodyError, SpeechRequestError) as exc:
+            return _error(route, 400, str(exc), "invalid_request_error")
         return JSONResponse(
             {
                 "text": " ".join(s.text for s in steps if not isinstance(s, Pause)),

@@ -5,6 +5,7 @@ Never FP32 lists in JSON: a second of 24 kHz audio is 24 k numbers.
 
 import json
 import struct
+import time
 from dataclasses import dataclass
 
 import grpc
@@ -13,13 +14,21 @@ import numpy as np
 from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc as pb_grpc
 
-from predictor.contract import (
+from voxraga.contract import (
     AUDIO_LENGTH_OUTPUT,
     AUDIO_OUTPUT,
+    MIB,
     MODEL_VERSION_PARAMETER,
     SAMPLE_RATE_PARAMETER,
     TEXT_INPUT,
+    Limits,
 )
+
+MAX_REPLY_BYTES = Limits().max_response_bytes + MIB
+"""The largest predictor reply accepted: the predictor's own bound on one response, framed."""
+READINESS_TTL_S = 1.0
+"""How long one answer to "is the predictor ready?" is reused: readiness probes come often."""
+READINESS_TIMEOUT_S = 2.0
 
 
 class PredictorUnavailableError(RuntimeError):
@@ -59,16 +68,68 @@ def _split_rows(audio: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
     return [audio[row, : int(length)].copy() for row, length in enumerate(lengths)]
 
 
+def _error_message(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["error"])
+    except (ValueError, KeyError, TypeError):
+        return response.text[:500]
+
+
 class PredictorClient:
     """One predictor model, over gRPC (`grpc-v2`) or REST (`v2`)."""
 
-    def __init__(self, host: str, model_name: str, protocol: str, timeout_s: float) -> None:
+    def __init__(
+        self,
+        host: str,
+        model_name: str,
+        protocol: str,
+        timeout_s: float,
+        api_key: str | None = None,
+    ) -> None:
         self.host = host
         self.model_name = model_name
         self.protocol = protocol
         self.timeout_s = timeout_s
+        self._auth = {"authorization": f"Bearer {api_key}"} if api_key else {}
         self._channel: grpc.aio.Channel | None = None
         self._http: httpx.AsyncClient | None = None
+        self._ready_until = 0.0
+
+    def _grpc_stub(self) -> pb_grpc.GRPCInferenceServiceStub:
+        if self._channel is None:
+            options = [("grpc.max_receive_message_length", MAX_REPLY_BYTES)]
+            self._channel = grpc.aio.insecure_channel(self.host, options=options)
+        return pb_grpc.GRPCInferenceServiceStub(self._channel)
+
+    def _rest(self) -> httpx.AsyncClient:
+        if self._http is None:
+            base = self.host if "://" in self.host else f"http://{self.host}"
+            self._http = httpx.AsyncClient(
+                base_url=base, timeout=self.timeout_s, headers=self._auth
+            )
+        return self._http
+
+    async def is_ready(self) -> bool:
+        """Whether the predictor's model answers ready; a ready answer is reused for a second."""
+        if time.monotonic() < self._ready_until:
+            return True
+        try:
+            if self.protocol == "grpc-v2":
+                reply = await self._grpc_stub().ModelReady(
+                    pb.ModelReadyRequest(name=self.model_name),
+                    timeout=READINESS_TIMEOUT_S,
+                    metadata=tuple(self._auth.items()),
+                )
+                ready = reply.ready
+            else:
+                response = await self._rest().get(
+                    f"/v2/models/{self.model_name}/ready", timeout=READINESS_TIMEOUT_S
+                )
+                ready = response.status_code == 200
+        except (grpc.aio.AioRpcError, httpx.HTTPError):
+            ready = False
+        self._ready_until = time.monotonic() + READINESS_TTL_S if ready else 0.0
+        return ready
 
     async def synthesize(self, texts: list[str], parameters: dict[str, object]) -> PredictorAudio:
         """Say `texts` in one predictor request.
@@ -76,13 +137,10 @@ class PredictorClient:
         Raises PredictorUnavailableError (unreachable, not ready) or PredictorRejectedError (a 400).
         """
         if self.protocol == "grpc-v2":
-            return await self._grpc(texts, parameters)
-        return await self._rest(texts, parameters)
+            return await self._infer_grpc(texts, parameters)
+        return await self._infer_rest(texts, parameters)
 
-    async def _grpc(self, texts: list[str], parameters: dict[str, object]) -> PredictorAudio:
-        if self._channel is None:
-            options = [("grpc.max_receive_message_length", 256 * 1024 * 1024)]
-            self._channel = grpc.aio.insecure_channel(self.host, options=options)
+    async def _infer_grpc(self, texts: list[str], parameters: dict[str, object]) -> PredictorAudio:
         request = pb.ModelInferRequest(
             model_name=self.model_name,
             inputs=[
@@ -94,8 +152,8 @@ class PredictorClient:
             parameters=_parameters(parameters),
         )
         try:
-            response = await pb_grpc.GRPCInferenceServiceStub(self._channel).ModelInfer(
-                request, timeout=self.timeout_s
+            response = await self._grpc_stub().ModelInfer(
+                request, timeout=self.timeout_s, metadata=tuple(self._auth.items())
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
@@ -116,10 +174,7 @@ class PredictorClient:
             params[MODEL_VERSION_PARAMETER].string_param,
         )
 
-    async def _rest(self, texts: list[str], parameters: dict[str, object]) -> PredictorAudio:
-        if self._http is None:
-            base = self.host if "://" in self.host else f"http://{self.host}"
-            self._http = httpx.AsyncClient(base_url=base, timeout=self.timeout_s)
+    async def _infer_rest(self, texts: list[str], parameters: dict[str, object]) -> PredictorAudio:
         raw = _bytes_tensor(texts)
         header = json.dumps(
             {
@@ -139,7 +194,7 @@ class PredictorClient:
             }
         ).encode()
         try:
-            response = await self._http.post(
+            response = await self._rest().post(
                 f"/v2/models/{self.model_name}/infer",
                 content=header + raw,
                 headers={
@@ -150,7 +205,7 @@ class PredictorClient:
         except httpx.HTTPError as exc:
             raise PredictorUnavailableError(f"predictor {self.host} did not answer: {exc}") from exc
         if response.status_code == 400:
-            raise PredictorRejectedError(response.json().get("error", response.text))
+            raise PredictorRejectedError(_error_message(response))
         if response.status_code != 200:
             raise PredictorUnavailableError(
                 f"predictor {self.host} answered {response.status_code}: {response.text[:200]}"

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from predictor.contract import LANGUAGE_PARAMETER, SPEAKER_PARAMETER, SPEED_PARAMETER, SPEED_RANGE
 from transformer.audio import (
     FORMATS,
     SAMPLE_RATE_RANGE,
@@ -23,7 +22,15 @@ from transformer.audio import (
 from transformer.cache import ByteBoundedLRU
 from transformer.text import normalize
 from transformer.text.sentences import split_sentences
-from transformer.text.ssml import Pause, SSMLError, Utterance, looks_like_ssml, parse_ssml
+from transformer.text.ssml import (
+    Pause,
+    SSMLError,
+    SSMLLimits,
+    Utterance,
+    looks_like_ssml,
+    parse_ssml,
+)
+from voxraga.contract import LANGUAGE_PARAMETER, SPEAKER_PARAMETER, SPEED_PARAMETER, SPEED_RANGE
 
 if TYPE_CHECKING:  # the client pulls in KServe's gRPC protos, which planning does not need
     from transformer.predictor_client import PredictorClient
@@ -31,10 +38,26 @@ if TYPE_CHECKING:  # the client pulls in KServe's gRPC protos, which planning do
 SENTENCE_GAP_S = 0.15
 """Silence between two sentences said in separate predictor calls."""
 STREAMABLE = ("pcm", "wav", "mp3", "ogg", "opus")
+CHARS_PER_SECOND = 15.0
+"""Speech at speed 1 says at least this many characters a second (the bundled Piper voice says
+19 of normalized English): the estimate a request's audio is bounded by before synthesis."""
+CALL_CHARS_AT_SPEED_1 = 1500
+"""One predictor call carries at most this many characters once padded to its longest item
+(times the speed): about 100 s of audio, a reply far below the predictor's response bound."""
+SSML_MARKUP_FACTOR = 10
+"""An SSML document may be this many times --max_input_chars long, markup included."""
+AUDIO_OVERRUN = 2.0
+"""A model that speaks far slower than the estimate is stopped at this multiple of the bound."""
 
 
 class SpeechRequestError(ValueError):
     """A request option that is not allowed; the message names the field and what is."""
+
+
+def default_max_audio_seconds(max_input_chars: int, max_pause_seconds: float) -> float:
+    """What the longest text said at speed 1 takes, half as long again for sentence gaps and
+    numbers said in words, plus the longest pauses."""
+    return round(1.5 * max_input_chars / CHARS_PER_SECOND + max_pause_seconds)
 
 
 @dataclass(frozen=True)
@@ -42,8 +65,13 @@ class Limits:
     """Bounds on what one request may ask for."""
 
     max_input_chars: int = 10000
+    """Speakable characters, counted after SSML is expanded."""
     max_sentence_chars: int = 250
     max_batch_size: int = 16
+    max_pause_seconds: float = 60.0
+    """Sum of the pauses SSML asks for."""
+    max_audio_seconds: float = default_max_audio_seconds(10000, 60.0)
+    """Audio one request may make, as estimated before synthesis."""
 
 
 @dataclass(frozen=True)
@@ -103,23 +131,37 @@ def build_request(
     normalize_text: object = None,
     ssml: object = None,
     default_format: str = "wav",
+    text_field: str = "text",
     limits: Limits,
 ) -> SpeechRequest:
-    """Validate every option; each error names the field and what is allowed."""
-    if not isinstance(text, str) or not text.strip():
-        raise SpeechRequestError("'text' is empty; send something to say")
-    if len(text) > limits.max_input_chars:
+    """Validate every option; each error names the field (as the client named it: `input` on
+    the OpenAI route) and what is allowed."""
+    if not isinstance(text, str):
+        raise SpeechRequestError(f"'{text_field}' must be a string, got {type(text).__name__}")
+    _check_characters(text_field, text)
+    if not text.strip():
+        raise SpeechRequestError(f"'{text_field}' is empty; send something to say")
+    is_ssml = looks_like_ssml(text) if ssml is None else _boolean("ssml", ssml)
+    # SSML is bounded by what it says once parsed (plan()); its markup only loosely here.
+    bound = limits.max_input_chars * (SSML_MARKUP_FACTOR if is_ssml else 1)
+    if len(text) > bound:
         raise SpeechRequestError(
-            f"'text' has {len(text)} characters; at most {limits.max_input_chars} are allowed"
+            f"'{text_field}' has {len(text)} characters; at most {bound} are allowed"
+            + (" for an SSML document" if is_ssml else "")
         )
     for name, value in (("voice", voice), ("language", language)):
         if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 64):
             raise SpeechRequestError(
-                f"'{name}' must be a non-empty string of at most 64 characters"
+                f"'{name}' must be a non-empty string of at most 64 characters, got "
+                f"{type(value).__name__ if not isinstance(value, str) else repr(value[:64])}"
             )
+        if isinstance(value, str):
+            _check_characters(name, value)
     format_name = default_format if audio_format is None else audio_format
     if not isinstance(format_name, str) or format_name.lower() not in FORMATS:
-        raise SpeechRequestError(f"unknown format {format_name!r}; available: {', '.join(FORMATS)}")
+        raise SpeechRequestError(
+            f"unknown format {format_name!r:.40}; available: {', '.join(FORMATS)}"
+        )
     return SpeechRequest(
         text=text,
         voice=voice,
@@ -130,8 +172,19 @@ def build_request(
         if sample_rate is None
         else int(_number("sample_rate", sample_rate, *SAMPLE_RATE_RANGE, integer=True)),
         normalize=_boolean("normalize", True if normalize_text is None else normalize_text),
-        ssml=looks_like_ssml(text) if ssml is None else _boolean("ssml", ssml),
+        ssml=is_ssml,
     )
+
+
+def _check_characters(field: str, value: str) -> None:
+    """Text must be encodable: JSON can carry a lone surrogate, which UTF-8 cannot."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SpeechRequestError(
+            f"'{field}' has a lone surrogate U+{ord(value[exc.start]):04X} at offset "
+            f"{exc.start}; send valid Unicode text"
+        ) from None
 
 
 def _number(name: str, value: object, low: float, high: float, integer: bool = False) -> float:
@@ -159,12 +212,22 @@ def _boolean(name: str, value: object) -> bool:
     raise SpeechRequestError(f"'{name}' must be true or false, got {value!r}")
 
 
-def plan(request: SpeechRequest, default_language: str, max_chars: int) -> list[Piece | Pause]:
-    """Sentences to say, each with its language and speed, and the pauses between them."""
+def plan(request: SpeechRequest, default_language: str, limits: Limits) -> list[Piece | Pause]:
+    """Sentences to say, each with its language and speed, and the pauses between them.
+
+    Refuses, before any synthesis, a request whose audio would pass `limits.max_audio_seconds`.
+    """
     language = request.language or default_language
     if request.ssml:
         try:
-            items = parse_ssml(request.text, language)
+            items = parse_ssml(
+                request.text,
+                language,
+                SSMLLimits(
+                    max_chars=limits.max_input_chars,
+                    max_pause_seconds=limits.max_pause_seconds,
+                ),
+            )
         except SSMLError as exc:
             raise SpeechRequestError(str(exc)) from exc
     else:
@@ -192,13 +255,32 @@ def plan(request: SpeechRequest, default_language: str, max_chars: int) -> list[
             steps.append(item)
             continue
         speed = min(max(request.speed * item.rate, SPEED_RANGE[0]), SPEED_RANGE[1])
-        for index, sentence in enumerate(split_sentences(item.text, item.language, max_chars)):
+        for index, sentence in enumerate(
+            split_sentences(item.text, item.language, limits.max_sentence_chars)
+        ):
             if index:
                 steps.append(Pause(SENTENCE_GAP_S))
             steps.append(Piece(sentence, item.language, round(speed, 4)))
     if not any(isinstance(step, Piece) for step in steps):
-        raise SpeechRequestError("'text' has nothing to say once markup is removed")
+        raise SpeechRequestError("the text has nothing to say once markup is removed")
+    estimate = estimated_seconds(steps)
+    if estimate > limits.max_audio_seconds:
+        raise SpeechRequestError(
+            f"this request would make about {estimate:.0f} s of audio; at most "
+            f"{limits.max_audio_seconds:g} s is allowed (--max_audio_seconds): send less text, "
+            "shorter pauses or a faster speed"
+        )
     return steps
+
+
+def estimated_seconds(steps: list[Piece | Pause]) -> float:
+    """How long the planned audio will be, from characters, speeds and pauses."""
+    return sum(
+        step.seconds
+        if isinstance(step, Pause)
+        else len(step.text) / (CHARS_PER_SECOND * step.speed)
+        for step in steps
+    )
 
 
 class SpeechService:
@@ -229,7 +311,7 @@ class SpeechService:
         key = request.cache_key()
         if self.cache is not None and (cached := self.cache.get(key)) is not None:
             return cached
-        steps = plan(request, self.default_language, self.limits.max_sentence_chars)
+        steps = plan(request, self.default_language, self.limits)
         audio, sample_rate, version = await self._render(request, steps)
         # Resampling and encoding are CPU work: off the event loop, which keeps serving.
         speech = await asyncio.to_thread(self._encode, request, audio, sample_rate, version)
@@ -240,13 +322,15 @@ class SpeechService:
     async def _render(
         self, request: SpeechRequest, steps: list[Piece | Pause]
     ) -> tuple[np.ndarray, int, str]:
-        """Call the predictor once per run of pieces sharing language and speed (batched)."""
+        """Call the predictor once per run of pieces sharing language and speed (batched), each
+        call small enough that its reply fits, and stop a model that overruns the bound."""
         results: dict[int, np.ndarray] = {}
         sample_rate, version = 0, ""
+        samples = 0
         batch: list[tuple[int, Piece]] = []
 
         async def flush() -> None:
-            nonlocal sample_rate, version
+            nonlocal sample_rate, version, samples
             if not batch:
                 return
             first = batch[0][1]
@@ -256,15 +340,19 @@ class SpeechService:
             sample_rate, version = said.sample_rate, said.model_version
             for (index, _), audio in zip(batch, said.items, strict=True):
                 results[index] = audio
+                samples += len(audio)
             batch.clear()
+            if samples > AUDIO_OVERRUN * self.limits.max_audio_seconds * sample_rate:
+                raise SpeechRequestError(
+                    f"the model made more than {AUDIO_OVERRUN:g} times the "
+                    f"{self.limits.max_audio_seconds:g} s this request may make "
+                    "(--max_audio_seconds); send less text"
+                )
 
         for index, step in enumerate(steps):
             if isinstance(step, Pause):
                 continue
-            if batch and (
-                (batch[0][1].language, batch[0][1].speed) != (step.language, step.speed)
-                or len(batch) >= self.limits.max_batch_size
-            ):
+            if batch and not self._fits(batch, step):
                 await flush()
             batch.append((index, step))
         await flush()
@@ -273,6 +361,17 @@ class SpeechService:
             for index, step in enumerate(steps)
         ]
         return np.concatenate(parts).astype(np.float32), sample_rate, version
+
+    def _fits(self, batch: list[tuple[int, Piece]], piece: Piece) -> bool:
+        """Whether `piece` may join `batch` in one predictor call: same language and speed,
+        within the batch size, and a reply (padded to the longest item) of bounded size."""
+        first = batch[0][1]
+        longest = max(len(piece.text), *(len(p.text) for _, p in batch))
+        return (
+            (first.language, first.speed) == (piece.language, piece.speed)
+            and len(batch) < self.limits.max_batch_size
+            and (len(batch) + 1) * longest <= CALL_CHARS_AT_SPEED_1 * piece.speed
+        )
 
     def _encode(
         self, request: SpeechRequest, audio: np.ndarray, sample_rate: int, version: str
@@ -299,7 +398,7 @@ class SpeechService:
                 f"format {request.audio_format.name!r} cannot be streamed; streamable: "
                 f"{', '.join(STREAMABLE)}"
             )
-        steps = plan(request, self.default_language, self.limits.max_sentence_chars)
+        steps = plan(request, self.default_language, self.limits)
         first_index = next(i for i, step in enumerate(steps) if isinstance(step, Piece))
         first = await self.client.synthesize(
             [steps[first_index].text], self._parameters(request, steps[first_index])

@@ -17,7 +17,7 @@ from predictor.engines.base import (
     SynthesisOptions,
     VoiceCatalog,
 )
-from predictor.engines.chunking import split_to_fit
+from voxraga.chunking import split_to_fit
 
 CHECKPOINT_NAMES = ("model.pth", "model_file.pth", "best_model.pth", "checkpoint.pth")
 """Checkpoint file names in order of preference; then the newest checkpoint_<step>.pth."""

@@ -23,7 +23,7 @@ from predictor.engines.base import (
     SynthesisOptions,
     VoiceCatalog,
 )
-from predictor.engines.chunking import split_to_fit
+from voxraga.chunking import split_to_fit
 
 CONDITIONING_SAMPLE_RATE = 22050
 """XTTS computes its conditioning latents from 22.05 kHz audio."""

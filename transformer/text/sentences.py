@@ -2,7 +2,7 @@
 
 import re
 
-from predictor.engines.chunking import split_to_fit
+from voxraga.chunking import split_to_fit
 
 _ENDS = {
     "bn": r"(?<=[।?!॥])\s*",

@@ -23,6 +23,7 @@ MODEL_VERSION_PARAMETER = "model_version"
 MODEL_VERSION_HEADER = "x-model-version"
 
 SPEED_RANGE = (0.25, 4.0)
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -37,5 +38,9 @@ class Limits:
     """Items in the `speaker_wav` input."""
     max_reference_seconds: float = 30.0
     """Duration of one reference recording."""
-    max_reference_bytes: int = 16 * 1024 * 1024
+    max_reference_bytes: int = 10 * MIB
     """Size of one encoded reference recording."""
+    max_request_bytes: int = 32 * MIB
+    """Size of one request body (REST) or message (gRPC): a 413 / RESOURCE_EXHAUSTED above."""
+    max_response_bytes: int = 128 * MIB
+    """Size of one response's audio (4 bytes a sample in binary, about 12 in JSON)."""

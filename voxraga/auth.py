@@ -1,0 +1,50 @@
+"""API keys: where the key comes from, and the one check both servers make with it."""
+
+import hmac
+import os
+from pathlib import Path
+
+API_KEY_ENV = "VOX_API_KEY"
+OPEN_PATHS = frozenset(("/", "/metrics", "/v2", "/v2/health/live", "/v2/health/ready"))
+"""REST paths that answer without a key: liveness, readiness and metrics for the kubelet and
+Prometheus. A model's own readiness (`/v2/models/{name}/ready`) is open too."""
+OPEN_GRPC_METHODS = frozenset(
+    (
+        "/inference.GRPCInferenceService/ServerLive",
+        "/inference.GRPCInferenceService/ServerReady",
+        "/inference.GRPCInferenceService/ModelReady",
+    )
+)
+
+
+class ApiKeyError(ValueError):
+    """The configured key cannot be used; the message says why."""
+
+
+def load_api_key(path: str | None) -> str | None:
+    """The key from `--api_key_file` (its first line), else from VOX_API_KEY, else None (off)."""
+    if path:
+        try:
+            key = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ApiKeyError(f"--api_key_file {path}: cannot read the key: {exc}") from exc
+        if not key:
+            raise ApiKeyError(f"--api_key_file {path} is empty")
+        return key
+    key = os.environ.get(API_KEY_ENV, "").strip()
+    return key or None
+
+
+def is_open_path(path: str) -> bool:
+    """Whether a REST path answers without a key."""
+    return path in OPEN_PATHS or (path.startswith("/v2/models/") and path.endswith("/ready"))
+
+
+def bearer_matches(authorization: str | None, api_key: str) -> bool:
+    """Whether an `Authorization` value is `Bearer <api_key>`, compared in constant time."""
+    if not authorization:
+        return False
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(token.strip().encode(), api_key.encode())
