@@ -32,12 +32,13 @@ from voxraga.contract import (
     TEXT_INPUT,
     Limits,
 )
+from voxraga.kserve_compat import answers_in_binary
 
 logger = logging.getLogger(__name__)
 
 BINARY_BYTES_PER_SAMPLE = 4
-JSON_BYTES_PER_SAMPLE = 12
-"""A float in JSON: digits, sign, point, exponent and a comma."""
+JSON_BYTES_PER_SAMPLE = 24
+"""A sample in a JSON response: KServe writes Python doubles, about 21 characters each."""
 
 
 class SpeechModel(Model):
@@ -160,7 +161,7 @@ class SpeechModel(Model):
         return self._response(payload, audios, engine.sample_rate)
 
     def _check_response_size(self, payload: InferRequest, audios: list[np.ndarray]) -> None:
-        binary = payload.from_grpc or payload.use_binary_outputs or _wants_binary(payload)
+        binary = answers_in_binary(payload, AUDIO_OUTPUT)
         values = len(audios) * max((len(a) for a in audios), default=0)
         size = values * (BINARY_BYTES_PER_SAMPLE if binary else JSON_BYTES_PER_SAMPLE)
         if size > self.limits.max_response_bytes:
@@ -206,13 +207,6 @@ class SpeechModel(Model):
             use_binary_outputs=binary,
             requested_outputs=payload.request_outputs or None,
         )
-
-
-def _wants_binary(payload: InferRequest) -> bool:
-    return any(
-        output.name == AUDIO_OUTPUT and output.binary_data
-        for output in payload.request_outputs or []
-    )
 
 
 def _raw_inputs(payload: InferRequest) -> dict[str, RawInput]:

@@ -101,8 +101,9 @@ def test_hostile_speech_bodies_are_quick_400s(joe_transformer, case):
         b'{"input": ' + b"[" * 5000 + b"]" * 5000 + b"}",
         b"not json at all",
         b'{"input": "\x00\xff\xfe"}',
+        b'{"input": "Hi.", "sample_rate": 1' + b"0" * 5000 + b"}",
     ],
-    ids=["deep array", "deep field", "not json", "bad utf-8"],
+    ids=["deep array", "deep field", "not json", "bad utf-8", "an integer of 5,000 digits"],
 )
 def test_malformed_json_is_a_400(joe_transformer, raw):
     response = httpx.post(
@@ -165,18 +166,32 @@ def test_hostile_v2_requests_to_the_transformer_are_400s(
         ({"inputs": [{"name": "text", "shape": "x", "datatype": "BYTES", "data": ["a"]}]}, ""),
         ({"inputs": "nope"}, ""),
         (json.loads("[" * 900 + "]" * 900), ""),
+        ("[" * 5000 + "]" * 5000, ""),
     ],
-    ids=["wrong datatype", "wrong shape", "shape not a list", "inputs not a list", "deep"],
+    ids=[
+        "wrong datatype",
+        "wrong shape",
+        "shape not a list",
+        "inputs not a list",
+        "deep",
+        "deeper than Python reads",
+    ],
 )
 def test_malformed_v2_json_is_a_400(request, server_name, body, fragment):
     server = request.getfixturevalue(server_name)
-    response = httpx.post(f"{server.http_url}/v2/models/{server.name}/infer", json=body, timeout=30)
+    raw = body if isinstance(body, str) else json.dumps(body)
+    response = httpx.post(
+        f"{server.http_url}/v2/models/{server.name}/infer",
+        content=raw,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
     assert response.status_code == 400, response.text[:300]
     assert fragment in response.json()["error"]
 
 
 @pytest.mark.parametrize("server_name", ["piper_server", "joe_transformer"])
-@pytest.mark.parametrize("declared", ["abc", "-5", "999999", "0"])
+@pytest.mark.parametrize("declared", ["abc", "-5", "999999", "0", "\xb2"])
 def test_a_binary_header_that_lies_about_its_length_is_a_400(request, server_name, declared):
     server = request.getfixturevalue(server_name)
     header = json.dumps(
@@ -196,7 +211,7 @@ def test_a_binary_header_that_lies_about_its_length_is_a_400(request, server_nam
         content=header + b"\x03\x00\x00\x00Hi.",
         headers={
             "Content-Type": "application/octet-stream",
-            "Inference-Header-Content-Length": declared,
+            "Inference-Header-Content-Length": declared.encode("latin-1"),
         },
     )
     assert response.status_code == 400, response.text[:300]
@@ -263,6 +278,29 @@ def test_a_streamed_body_without_content_length_is_counted(joe_transformer):
     )
     assert response.status_code == 413
     assert_still_serves(joe_transformer)
+
+
+def test_voice_uploads_have_their_own_larger_limit(joe_transformer):
+    url = f"{joe_transformer.http_url}/v1/audio/voices"
+    over = httpx.post(url, content=b"x" * (11 * 1024 * 1024), timeout=60)
+    assert over.status_code == 413
+    assert "at most 10485760 bytes" in over.json()["error"]["message"]
+    # Two MiB is over the speech routes' limit but within the upload limit.
+    assert httpx.post(url, content=b"x" * (2 * 1024 * 1024), timeout=60).status_code != 413
+
+
+def test_a_finished_stream_is_not_taken_for_a_client_that_left(joe_transformer):
+    marker = "Streams end cleanly."
+    with httpx.stream(
+        "POST",
+        f"{joe_transformer.http_url}/v1/audio/speech",
+        json={"input": marker + " Twice over.", "response_format": "pcm", "stream_format": "audio"},
+        timeout=60,
+    ) as response:
+        assert response.status_code == 200
+        assert len(response.read()) > 1000
+    time.sleep(0.5)
+    assert " 499: " not in joe_transformer.log()
 
 
 def test_predictor_bodies_over_its_limit_are_413(piper_server):
@@ -339,7 +377,6 @@ def test_a_400_logs_one_line_and_no_traceback(joe_transformer, piper_server):
         assert "Traceback" not in log
     lines = [line for line in joe_transformer.log().splitlines() if marker in line]
     assert len(lines) == 1 and "400" in lines[0]
-    assert "Still here" not in joe_transformer.log(), "request text is not logged"
 
 
 @pytest.fixture(scope="module")
@@ -363,6 +400,10 @@ def keyed_pair(
 def test_with_an_api_key_every_route_but_health_needs_it(keyed_pair):
     transformer = keyed_pair[1]
     bearer = {"Authorization": f"Bearer {API_KEY}"}
+    for path in ("/v2", "/v2/", "//v2/models/keyed", "/openapi.json", "/v1/normalize"):
+        assert httpx.get(transformer.http_url + path).status_code == 401, path
+    assert httpx.head(f"{transformer.http_url}/v2/models/keyed").status_code == 401
+    assert httpx.post(f"{keyed_pair[0].http_url}/v2/models/keyed/voices").status_code == 401
     for server in keyed_pair:
         for path in (
             "/v2/health/live",
@@ -419,11 +460,14 @@ def test_the_openai_client_and_grpc_callers_send_the_key(keyed_pair):
 
 
 def test_the_transformer_is_ready_only_while_its_predictor_is(piper_dir, log_dir):
-    predictor = start_predictor(piper_dir, "flaky", log_dir)
+    # The flag turns the repository routes on (off elsewhere: see the test above).
+    predictor = start_predictor(piper_dir, "flaky", log_dir, "--enable_model_repository")
     transformer = start_transformer(predictor, log_dir, protocol="v2")
     ready_url = f"{transformer.http_url}/v2/health/ready"
     try:
         assert httpx.get(ready_url).status_code == 200
+        loaded = httpx.post(f"{predictor.http_url}/v2/repository/models/flaky/load", timeout=60)
+        assert loaded.status_code == 200, loaded.text
         predictor.stop()
         time.sleep(1.5)
         response, elapsed = timed(httpx.get, ready_url, timeout=10)

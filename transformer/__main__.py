@@ -8,7 +8,12 @@ from transformer.cache import ByteBoundedLRU
 from transformer.model import SpeechTransformer
 from transformer.openai import openai_router
 from transformer.predictor_client import PredictorClient
-from transformer.speech import Limits, SpeechService, default_max_audio_seconds
+from transformer.speech import (
+    AUDIO_OVERRUN,
+    Limits,
+    SpeechService,
+    default_max_audio_seconds,
+)
 from voxraga import kserve_compat
 from voxraga.auth import ApiKeyError, load_api_key
 from voxraga.contract import MIB
@@ -139,8 +144,12 @@ def main(argv: list[str] | None = None) -> None:
         enable_model_repository=args.enable_model_repository,
         body_limits=BodyLimits(args.max_request_bytes, {UPLOAD_PREFIX: args.max_upload_bytes}),
         grpc_max_receive_bytes=args.max_request_bytes,
-        # The longest answer: the audio bound in the largest encoding, plus its framing.
-        grpc_max_send_bytes=int(args.max_audio_seconds * LARGEST_ENCODED_BYTES_PER_SECOND) + MIB,
+        # The longest answer: what a model may overrun the audio bound to, in the largest
+        # encoding, plus its framing.
+        grpc_max_send_bytes=int(
+            AUDIO_OVERRUN * args.max_audio_seconds * LARGEST_ENCODED_BYTES_PER_SECOND
+        )
+        + MIB,
     )
     GuardedModelServer(
         options,

@@ -17,6 +17,7 @@ from transformer.speech import (
     build_request,
 )
 from voxraga.contract import MODEL_VERSION_HEADER
+from voxraga.kserve_compat import answers_in_binary
 
 TEXT_INPUT = "text"
 AUDIO_OUTPUT = "audio"
@@ -122,7 +123,7 @@ class SpeechTransformer(Model):
     ) -> InferResponse:
         """`audio` BYTES [1]: raw bytes for gRPC and binary clients, base64 for JSON clients."""
         infer_request, speech = result
-        binary = infer_request.from_grpc or _wants_binary(infer_request)
+        binary = answers_in_binary(infer_request, AUDIO_OUTPUT)
         output = InferOutput(AUDIO_OUTPUT, [1], "BYTES")
         if binary:
             output.set_data_from_numpy(np.array([speech.audio], dtype=np.object_), binary_data=True)
@@ -141,12 +142,3 @@ class SpeechTransformer(Model):
             },
             use_binary_outputs=binary,
         )
-
-
-def _wants_binary(request: InferRequest) -> bool:
-    if request.use_binary_outputs:
-        return True
-    for output in request.request_outputs or []:
-        if output.name == AUDIO_OUTPUT and output.binary_data:
-            return True
-    return False

@@ -17,7 +17,7 @@ from transformer.predictor_client import PredictorRejectedError, PredictorUnavai
 from transformer.speech import SpeechRequestError, SpeechService, build_request, plan
 from transformer.text.ssml import Pause
 from voxraga.contract import MODEL_VERSION_HEADER, SPEED_RANGE
-from voxraga.errors import log_error
+from voxraga.error_log import log_error
 
 OPENAI_VOICES = frozenset(
     ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse")
@@ -106,6 +106,8 @@ async def _read_body(request: Request, model: type[Body]) -> Body:
         raise BodyError("the body is not UTF-8 JSON") from None
     except json.JSONDecodeError as exc:
         raise BodyError(f"the body is not JSON: {exc}") from None
+    except ValueError as exc:  # an integer past Python's 4,300 digits
+        raise BodyError(f"the body cannot be read: {exc}"[:200]) from None
     except RecursionError:
         raise BodyError("the body is nested too deeply to read") from None
     try:

@@ -2,6 +2,7 @@
 resample, encode. Shared by the V2 model and the OpenAI route; knows nothing of KServe."""
 
 import asyncio
+import hashlib
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from transformer.text.ssml import (
     parse_ssml,
 )
 from voxraga.contract import LANGUAGE_PARAMETER, SPEAKER_PARAMETER, SPEED_PARAMETER, SPEED_RANGE
+from voxraga.error_log import log_error
 
 if TYPE_CHECKING:  # the client pulls in KServe's gRPC protos, which planning does not need
     from transformer.predictor_client import PredictorClient
@@ -87,8 +89,10 @@ class SpeechRequest:
     normalize: bool = True
     ssml: bool = False
 
-    def cache_key(self) -> tuple:
-        return (
+    def cache_key(self) -> str:
+        """A digest of everything that shapes the audio: the cache holds keys of fixed size
+        whatever the text (an SSML comment can be 100 KB that says nothing)."""
+        fields = (
             self.text,
             self.voice,
             self.language,
@@ -98,6 +102,7 @@ class SpeechRequest:
             self.normalize,
             self.ssml,
         )
+        return hashlib.sha256(repr(fields).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -190,17 +195,17 @@ def _check_characters(field: str, value: str) -> None:
 def _number(name: str, value: object, low: float, high: float, integer: bool = False) -> float:
     allowed = f"{'a whole number' if integer else 'a number'} from {low:g} to {high:g}"
     if isinstance(value, bool):
-        raise SpeechRequestError(f"'{name}' must be {allowed}, got {value!r}")
+        raise SpeechRequestError(f"'{name}' must be {allowed}, got {value!r:.40}")
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise SpeechRequestError(f"'{name}' must be {allowed}, got {value!r}") from None
+        raise SpeechRequestError(f"'{name}' must be {allowed}, got {value!r:.40}") from None
     if (
         not math.isfinite(number)
         or not low <= number <= high
         or (integer and not number.is_integer())
     ):
-        raise SpeechRequestError(f"'{name}' must be {allowed}, got {value!r}")
+        raise SpeechRequestError(f"'{name}' must be {allowed}, got {value!r:.40}")
     return number
 
 
@@ -209,7 +214,7 @@ def _boolean(name: str, value: object) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
         return value.lower() in ("true", "1")
-    raise SpeechRequestError(f"'{name}' must be true or false, got {value!r}")
+    raise SpeechRequestError(f"'{name}' must be true or false, got {value!r:.40}")
 
 
 def plan(request: SpeechRequest, default_language: str, limits: Limits) -> list[Piece | Pause]:
@@ -416,6 +421,8 @@ class SpeechService:
             if request.audio_format.name == "wav":
                 yield streaming_wav_header(rate)
             pending_pause = 0.0
+            samples = 0
+            overrun = AUDIO_OVERRUN * self.limits.max_audio_seconds * first.sample_rate
             for index, step in enumerate(steps):
                 if isinstance(step, Pause):
                     pending_pause += step.seconds
@@ -423,10 +430,20 @@ class SpeechService:
                 if index == first_index:
                     audio = first.items[0]
                 else:
-                    said = await self.client.synthesize(
-                        [step.text], self._parameters(request, step)
-                    )
+                    try:
+                        said = await self.client.synthesize(
+                            [step.text], self._parameters(request, step)
+                        )
+                    # The response has started: all that is left is to end it, and say why.
+                    except Exception as exc:
+                        status = 400 if isinstance(exc, ValueError) else 503
+                        log_error("stream", status, f"the stream ended early: {exc}")
+                        return
                     audio = said.items[0]
+                samples += len(audio)
+                if samples > overrun:
+                    log_error("stream", 400, "the stream ended at the audio bound")
+                    return
                 if pending_pause and index > first_index:
                     audio = np.concatenate([silence(pending_pause, first.sample_rate), audio])
                 pending_pause = 0.0

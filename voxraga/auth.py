@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 API_KEY_ENV = "VOX_API_KEY"
-OPEN_PATHS = frozenset(("/", "/metrics", "/v2", "/v2/health/live", "/v2/health/ready"))
+OPEN_PATHS = frozenset(("/", "/metrics", "/v2/health/live", "/v2/health/ready"))
 """REST paths that answer without a key: liveness, readiness and metrics for the kubelet and
 Prometheus. A model's own readiness (`/v2/models/{name}/ready`) is open too."""
 OPEN_GRPC_METHODS = frozenset(
@@ -25,14 +25,21 @@ def load_api_key(path: str | None) -> str | None:
     """The key from `--api_key_file` (its first line), else from VOX_API_KEY, else None (off)."""
     if path:
         try:
-            key = Path(path).read_text(encoding="utf-8").strip()
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise ApiKeyError(f"--api_key_file {path}: cannot read the key: {exc}") from exc
-        if not key:
-            raise ApiKeyError(f"--api_key_file {path} is empty")
-        return key
+        return _checked(lines[0].strip() if lines else "", f"--api_key_file {path}")
     key = os.environ.get(API_KEY_ENV, "").strip()
-    return key or None
+    return _checked(key, API_KEY_ENV) if key else None
+
+
+def _checked(key: str, source: str) -> str:
+    # HTTP headers carry printable ASCII: any other key could never match.
+    if not key:
+        raise ApiKeyError(f"{source}: the key is empty")
+    if not (key.isascii() and key.isprintable() and " " not in key):
+        raise ApiKeyError(f"{source}: the key must be printable ASCII without spaces")
+    return key
 
 
 def is_open_path(path: str) -> bool:

@@ -43,4 +43,4 @@ class Limits:
     max_request_bytes: int = 32 * MIB
     """Size of one request body (REST) or message (gRPC): a 413 / RESOURCE_EXHAUSTED above."""
     max_response_bytes: int = 128 * MIB
-    """Size of one response's audio (4 bytes a sample in binary, about 12 in JSON)."""
+    """Size of one response's audio (4 bytes a sample in binary, about 24 in JSON)."""

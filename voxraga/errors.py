@@ -1,11 +1,6 @@
-"""Errors as clients see them, and one quiet log line for each client error.
+"""Errors as clients see them: KServe's exceptions and Starlette's as statuses and bodies,
+each logged once through `error_log`."""
 
-KServe 0.21 logs every exception with its traceback, a 400 included (a fuzzing run wrote 69 MB
-of log). Here a 4xx logs one line (route, status, message) and only a 5xx logs its traceback.
-Request text is never logged: messages name fields and limits, not what a client said.
-"""
-
-import logging
 from http import HTTPStatus
 
 from fastapi import Request
@@ -20,12 +15,9 @@ from kserve.errors import (
     ServerNotReady,
     UnsupportedProtocol,
 )
+from starlette.exceptions import HTTPException
 
-logger = logging.getLogger("voxraga.errors")
-
-MAX_LOGGED_MESSAGE = 300
-"""Characters of an error message in one log line."""
-
+from voxraga.error_log import log_error
 
 STATUS_BY_ERROR: tuple[tuple[type[BaseException], HTTPStatus], ...] = (
     (InvalidInput, HTTPStatus.BAD_REQUEST),
@@ -68,15 +60,12 @@ def _validation_problem(error: dict) -> str:
     return f"{where or 'body'}: {error.get('msg', 'invalid')}"
 
 
-def log_error(route: str, status: int, message: str, exc: BaseException | None = None) -> None:
-    """One line for a client error or an unavailable model; the traceback too for a 500."""
-    line = f"{route} {status}: {message[:MAX_LOGGED_MESSAGE]}"
-    if status == HTTPStatus.INTERNAL_SERVER_ERROR:
-        logger.error(line, exc_info=exc)
-    elif status >= 500:
-        logger.warning(line)
-    else:
-        logger.info(line)
+async def http_exception_handler(request: Request, exc: HTTPException) -> JSONResponse:
+    """Starlette's and FastAPI's own HTTP errors (no such route, a body FastAPI cannot parse)
+    in the same shape and log line as every other error."""
+    message = str(exc.detail)
+    log_error(f"{request.method} {request.url.path}", exc.status_code, message)
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def exception_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,8 @@ from grpc_interceptor import AsyncExceptionToStatusInterceptor
 from grpc_interceptor.exceptions import GrpcException
 
 from voxraga.auth import OPEN_GRPC_METHODS, bearer_matches
-from voxraga.errors import client_message, log_error, status_of
+from voxraga.error_log import log_error
+from voxraga.errors import client_message, status_of
 
 REPOSITORY_METHODS = frozenset(
     (

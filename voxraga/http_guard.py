@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voxraga.auth import bearer_matches, is_open_path
-from voxraga.errors import log_error
+from voxraga.error_log import log_error
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -68,7 +68,7 @@ class RequestGuard:
             return
         limit = self.body_limits.for_path(scope["path"])
         declared = headers.get("content-length", "")
-        if declared.strip().isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.strip().isdigit() and int(declared) > limit:
             await _answer(send, route, 413, _too_large(declared + " bytes", limit))
             return
         await _Exchange(self.app, scope, receive, send, limit, route).run()
@@ -85,11 +85,14 @@ class _Exchange:
         self.limit, self.route = limit, route
         self.messages: asyncio.Queue[Message] = asyncio.Queue()
         self.response_started = False
+        self.response_complete = False
         self.too_large = False
 
     async def _send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.response_started = True
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            self.response_complete = True
         await self.send(message)
 
     async def _pump(self, app_task: asyncio.Task) -> None:
@@ -104,7 +107,10 @@ class _Exchange:
                     return
             await self.messages.put(message)
             if message["type"] == "http.disconnect":
-                app_task.cancel()
+                # Once the response is out, uvicorn reports a disconnect to every receive():
+                # the app is finishing (a streamed response's task group, background tasks).
+                if not self.response_complete:
+                    app_task.cancel()
                 return
 
     async def run(self) -> None:

@@ -23,7 +23,7 @@ def _decode_checking_header_length(
     if isinstance(body, bytes):
         declared = headers.get(INFERENCE_CONTENT_LENGTH_HEADER)
         if declared is not None and (
-            not declared.strip().isdigit() or not 0 < int(declared) <= len(body)
+            not _is_ascii_number(declared) or not 0 < int(declared) <= len(body)
         ):
             raise InvalidInput(
                 f"{INFERENCE_CONTENT_LENGTH_HEADER} is {declared[:40]!r}; it must be the length "
@@ -100,6 +100,12 @@ def _from_bytes_keeping_raw_inputs(
     )
 
 
+def _is_ascii_number(text: str) -> bool:
+    # str.isdigit() admits "²", which int() refuses.
+    text = text.strip()
+    return text.isascii() and text.isdigit()
+
+
 def _is_size(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -115,6 +121,16 @@ def _check_input_header(item: object) -> None:
         raise InvalidInput(f"input '{name[:64]}' has shape {shape!r:.80}; a shape lists sizes")
     if not isinstance(item.get("parameters") or {}, dict):
         raise InvalidInput(f"input '{name[:64]}' has 'parameters' that are not a JSON object")
+
+
+def answers_in_binary(request: InferRequest, output_name: str) -> bool:
+    """Whether the response to `request` carries `output_name` as raw bytes: gRPC always, REST
+    when the client asked for binary outputs (all of them, or this one)."""
+    return (
+        request.from_grpc
+        or bool(request.use_binary_outputs)
+        or any(o.name == output_name and o.binary_data for o in request.request_outputs or [])
+    )
 
 
 def apply() -> None:

@@ -23,14 +23,13 @@ from kserve.protocol.grpc.server import GRPCServer
 from kserve.protocol.grpc.servicer import InferenceServicer
 from kserve.protocol.rest.server import RESTServer, metrics_handler
 from kserve.protocol.rest.v2_endpoints import V2Endpoints, register_v2_endpoints
+from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
 from voxraga.auth import API_KEY_ENV
-from voxraga.errors import STATUS_BY_ERROR, exception_handler
+from voxraga.errors import STATUS_BY_ERROR, exception_handler, http_exception_handler
 from voxraga.grpc_guard import ErrorInterceptor, GuardInterceptor
 from voxraga.http_guard import BodyLimits, RequestGuard
-
-MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -111,6 +110,7 @@ class _GuardedRESTServer(RESTServer):
         # Each known kind by name: Starlette sends a handler registered for Exception alone
         # through its ServerErrorMiddleware, which answers and then re-raises (a traceback in
         # the log for every 400). FastAPI's own 422 is a 400 here, as every bad input.
+        app.add_exception_handler(HTTPException, http_exception_handler)
         for kind, _ in STATUS_BY_ERROR:
             app.add_exception_handler(kind, exception_handler)
         app.add_exception_handler(Exception, exception_handler)
