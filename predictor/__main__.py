@@ -10,6 +10,7 @@ from kserve import model_server
 from predictor.engines import ModelLoadError
 from predictor.model import SpeechModel
 from predictor.routes import voices_router
+from predictor.scheduler import Scheduling
 from voxraga import kserve_compat
 from voxraga.auth import ApiKeyError, load_api_key
 from voxraga.contract import MIB, Limits
@@ -18,6 +19,7 @@ from voxraga.server import GuardedModelServer, ServingOptions, add_serving_argum
 from voxraga.server_logging import configure_logging
 
 DEFAULTS = Limits()
+SCHEDULING = Scheduling()
 
 
 def _positive(kind: type) -> object:
@@ -76,8 +78,27 @@ def build_parser() -> argparse.ArgumentParser:
             "bytes of one response's audio; more is a 400 asking for fewer or shorter texts",
         ),
     }
+    scheduling = {
+        "--max_queue_items": (
+            int,
+            SCHEDULING.max_queue_items,
+            "text items admitted, queued plus in flight; past it a 429 (RESOURCE_EXHAUSTED)",
+        ),
+        "--batch_max_items": (
+            int,
+            SCHEDULING.batch_max_items,
+            "text items in one engine call, for engines that batch",
+        ),
+        "--batch_wait_ms": (
+            float,
+            SCHEDULING.batch_wait_s * 1000,
+            "milliseconds a batch waits for requests to join it",
+        ),
+    }
     for flag, (kind, default, meaning) in limits.items():
         parser.add_argument(flag, type=_positive(kind), default=default, help=f"at most: {meaning}")
+    for flag, (kind, default, meaning) in scheduling.items():
+        parser.add_argument(flag, type=_positive(kind), default=default, help=meaning)
     add_serving_arguments(parser)
     return parser
 
@@ -112,6 +133,11 @@ def main(argv: list[str] | None = None) -> None:
         limits=limits,
         model_version=args.model_version,
         scratch_dir=Path(args.scratch_dir),
+        scheduling=Scheduling(
+            max_queue_items=args.max_queue_items,
+            batch_max_items=args.batch_max_items,
+            batch_wait_s=args.batch_wait_ms / 1000,
+        ),
     )
     try:
         model.load()

@@ -3,10 +3,8 @@
 import asyncio
 import hashlib
 import logging
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ from kserve import InferOutput, InferRequest, InferResponse, Model
 from kserve.errors import InferenceError, InvalidInput, ModelNotReady
 from kserve.protocol.infer_type import to_http_parameters
 
+from predictor import metrics
 from predictor.engines import (
     Engine,
     ModelLoadError,
@@ -22,6 +21,7 @@ from predictor.engines import (
     load_engine,
 )
 from predictor.request import RawInput, RequestError, SynthesisRequest, parse_request
+from predictor.scheduler import QueueFullError, Scheduling, SynthesisScheduler
 from voxraga.contract import (
     AUDIO_LENGTH_OUTPUT,
     AUDIO_OUTPUT,
@@ -33,10 +33,13 @@ from voxraga.contract import (
     Limits,
 )
 from voxraga.kserve_compat import answers_in_binary
+from voxraga.overload import TooManyRequestsError
 
 logger = logging.getLogger(__name__)
 
 BINARY_BYTES_PER_SAMPLE = 4
+RETRY_AFTER_S = 1
+"""What a refused client is told to wait: the queue moves an item every second or faster."""
 JSON_BYTES_PER_SAMPLE = 24
 """A sample in a JSON response: KServe writes Python doubles, about 21 characters each."""
 
@@ -52,6 +55,7 @@ class SpeechModel(Model):
         limits: Limits | None = None,
         model_version: str | None = None,
         scratch_dir: Path | None = None,
+        scheduling: Scheduling | None = None,
     ) -> None:
         super().__init__(name, return_response_headers=True)
         self.model_dir = model_dir
@@ -59,10 +63,12 @@ class SpeechModel(Model):
         self.limits = limits or Limits()
         self.model_version = model_version
         self.scratch_dir = scratch_dir or Path("/tmp/vox-raga")
+        self.scheduling = scheduling or Scheduling()
         self.engine: Engine | None = None
         # Engines are not thread-safe, and one synthesis already uses every core: requests queue
-        # here, off the event loop, so health checks and metadata are answered meanwhile.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synthesis")
+        # on the scheduler's one thread, off the event loop, so health checks and metadata are
+        # answered meanwhile.
+        self.scheduler: SynthesisScheduler | None = None
 
     def load(self) -> bool:
         """Fetch the model, load it on the device, say one warm-up sentence, then be ready."""
@@ -87,6 +93,7 @@ class SpeechModel(Model):
         logger.info("Warm-up synthesis took %.1f s", time.perf_counter() - started)
         self.engine = engine
         self.model_version = self.model_version or fingerprint(engine)
+        self.scheduler = SynthesisScheduler(engine, self.name, self.model_version, self.scheduling)
         self.ready = True
         return self.ready
 
@@ -125,13 +132,41 @@ class SpeechModel(Model):
         headers: dict[str, str] | None = None,
         response_headers: dict[str, str] | None = None,
     ) -> InferResponse:
-        """Validate, synthesize every item on the synthesis thread, return padded PCM."""
-        engine = self._ready_engine()
-        loop = asyncio.get_running_loop()
+        """Validate, synthesize every item through the scheduler, return padded PCM."""
+        engine, scheduler = self._ready_engine()
+        outcome = "error"
         try:
-            # Decoding reference audio is real work: off the event loop, but not queued behind
-            # synthesis, so a bad request is refused at once.
-            request = await loop.run_in_executor(
+            request = await self._parse(payload, engine)
+            audios = await scheduler.synthesize(request.texts, request.options)
+            self._check_response_size(payload, audios)
+            outcome = "ok"
+        except QueueFullError as exc:
+            outcome = "rejected"
+            raise TooManyRequestsError(str(exc), RETRY_AFTER_S) from exc
+        except asyncio.CancelledError:
+            # The client went away (gRPC cancel, HTTP disconnect): its pending items are skipped.
+            outcome = "cancelled"
+            raise
+        except SynthesisInputError as exc:
+            outcome = "invalid"
+            raise InvalidInput(str(exc)) from exc
+        except InvalidInput:
+            outcome = "invalid"
+            raise
+        except Exception as exc:
+            logger.exception("Synthesis failed")
+            raise InferenceError(f"synthesis failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            metrics.REQUESTS.labels(self.name, str(self.model_version), outcome).inc()
+        if response_headers is not None:
+            response_headers[MODEL_VERSION_HEADER] = str(self.model_version)
+        return self._response(payload, audios, engine.sample_rate)
+
+    async def _parse(self, payload: InferRequest, engine: Engine) -> SynthesisRequest:
+        # Decoding reference audio is real work: off the event loop, but not queued behind
+        # synthesis, so a bad request is refused at once.
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
                 None,
                 parse_request,
                 _raw_inputs(payload),
@@ -141,24 +176,6 @@ class SpeechModel(Model):
             )
         except RequestError as exc:
             raise InvalidInput(str(exc)) from exc
-        cancelled = threading.Event()
-        try:
-            audios = await loop.run_in_executor(
-                self._executor, _synthesize_all, engine, request, cancelled
-            )
-        except asyncio.CancelledError:
-            # The client went away (gRPC cancel, HTTP disconnect): its pending items are skipped.
-            cancelled.set()
-            raise
-        except SynthesisInputError as exc:
-            raise InvalidInput(str(exc)) from exc
-        except Exception as exc:
-            logger.exception("Synthesis failed")
-            raise InferenceError(f"synthesis failed: {type(exc).__name__}: {exc}") from exc
-        self._check_response_size(payload, audios)
-        if response_headers is not None:
-            response_headers[MODEL_VERSION_HEADER] = str(self.model_version)
-        return self._response(payload, audios, engine.sample_rate)
 
     def _check_response_size(self, payload: InferRequest, audios: list[np.ndarray]) -> None:
         binary = answers_in_binary(payload, AUDIO_OUTPUT)
@@ -172,10 +189,10 @@ class SpeechModel(Model):
                 + ("" if binary else ", or ask for binary outputs (binary_data) or use gRPC")
             )
 
-    def _ready_engine(self) -> Engine:
-        if self.engine is None:
+    def _ready_engine(self) -> tuple[Engine, SynthesisScheduler]:
+        if self.engine is None or self.scheduler is None:
             raise ModelNotReady(self.name)
-        return self.engine
+        return self.engine, self.scheduler
 
     def _response(
         self, payload: InferRequest, audios: list[np.ndarray], sample_rate: int
@@ -222,22 +239,6 @@ def _raw_inputs(payload: InferRequest) -> dict[str, RawInput]:
             ) from exc
         inputs[infer_input.name] = RawInput(infer_input.datatype, values)
     return inputs
-
-
-def _synthesize_all(
-    engine: Engine, request: SynthesisRequest, cancelled: threading.Event
-) -> list[np.ndarray]:
-    audios = []
-    for text in request.texts:
-        if cancelled.is_set():
-            logger.info(
-                "Request cancelled: %d of %d items skipped",
-                len(request.texts) - len(audios),
-                len(request.texts),
-            )
-            break
-        audios.append(engine.synthesize(text, request.options))
-    return audios
 
 
 def _resolve_device(device: str) -> str:

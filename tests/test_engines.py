@@ -109,3 +109,21 @@ def test_two_piper_voices_in_one_directory_are_refused(piper_dir, tmp_path):
         (tmp_path / f"{stem}.onnx.json").symlink_to(next(piper_dir.glob("*.onnx.json")))
     with pytest.raises(ModelLoadError, match=r"several Piper voices \(a.onnx, b.onnx\)"):
         load_engine(tmp_path, "cpu", tmp_path / "scratch")
+
+
+def test_a_vits_batch_says_each_item_as_it_says_it_alone(vits_dir, tmp_path):
+    # Noise fixed at zero: the same text then makes the same samples every time.
+    noiseless = tmp_path / "noiseless-vits"
+    shutil.copytree(vits_dir, noiseless)
+    config = json.loads((noiseless / "config.json").read_text())
+    config["model_args"].update(inference_noise_scale=0.0, inference_noise_scale_dp=0.0)
+    (noiseless / "config.json").write_text(json.dumps(config))
+    engine = load_engine(noiseless, "cpu", tmp_path / "scratch")
+    assert engine.batches
+    texts = ["hello there", "a much longer sentence than the first, with a clause.", "short"]
+    for options in (SynthesisOptions(), SynthesisOptions(speaker="bob", speed=1.5)):
+        alone = [engine.synthesize(text, options) for text in texts]
+        together = engine.synthesize_batch(texts, options)
+        assert [len(a) for a in together] == [len(a) for a in alone]
+        for one, batched in zip(alone, together, strict=True):
+            np.testing.assert_allclose(batched, one, atol=1e-5)

@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=10 * MIB,
         help=f"body of one voice upload ({UPLOAD_PREFIX}); 413 above",
     )
+    parser.add_argument(
+        "--max_concurrent_requests",
+        type=int,
+        default=32,
+        help="speech requests in progress; past it a 429 with Retry-After",
+    )
     add_serving_arguments(parser)
     return parser
 
@@ -103,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         "max_pause_seconds",
         "max_request_bytes",
         "max_upload_bytes",
+        "max_concurrent_requests",
     ):
         if getattr(args, flag) < (0 if flag in ("cache_bytes", "max_pause_seconds") else 1):
             parser.error(f"--{flag} is too small: {getattr(args, flag)}")
@@ -136,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
         default_language=args.default_language,
         limits=limits,
         cache=ByteBoundedLRU(args.cache_bytes) if args.cache_bytes else None,
+        max_concurrent_requests=args.max_concurrent_requests,
     )
     kserve_compat.apply()
     model_server.app.include_router(openai_router(service))

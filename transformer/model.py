@@ -1,5 +1,6 @@
 """The kserve.Model in front of the predictor: V2 `text` BYTES [1] in, `audio` BYTES [1] out."""
 
+import asyncio
 import base64
 import uuid
 
@@ -8,6 +9,7 @@ from kserve import InferOutput, InferRequest, InferResponse, Model
 from kserve.errors import InvalidInput, ServerNotReady
 from kserve.protocol.infer_type import to_http_parameters
 
+from transformer import metrics
 from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
 from transformer.speech import (
     Speech,
@@ -18,6 +20,7 @@ from transformer.speech import (
 )
 from voxraga.contract import MODEL_VERSION_HEADER
 from voxraga.kserve_compat import answers_in_binary
+from voxraga.overload import TooManyRequestsError
 
 TEXT_INPUT = "text"
 AUDIO_OUTPUT = "audio"
@@ -105,12 +108,24 @@ class SpeechTransformer(Model):
     ) -> tuple[InferRequest, Speech]:
         """Plan, call the predictor, encode."""
         infer_request, request = payload
+        outcome = "error"
         try:
-            speech = await self.service.synthesize(request)
+            speech = await self.service.synthesize(request, "v2")
+            outcome = "ok"
         except (SpeechRequestError, PredictorRejectedError) as exc:
+            outcome = "invalid"
             raise InvalidInput(str(exc)) from exc
+        except TooManyRequestsError:
+            outcome = "rejected"
+            raise
         except PredictorUnavailableError as exc:
+            outcome = "unavailable"
             raise ServerNotReady(str(exc)) from exc
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            metrics.REQUESTS.labels("v2", request.audio_format.name, outcome).inc()
         if response_headers is not None:
             response_headers[MODEL_VERSION_HEADER] = speech.model_version
         return infer_request, speech

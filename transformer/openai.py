@@ -5,6 +5,7 @@ and what the fuzzing tests generate requests from). Every problem is a 400 in Op
 shape naming the field the client sent.
 """
 
+import asyncio
 import json
 from typing import Literal, TypeVar
 
@@ -12,12 +13,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from transformer import metrics
 from transformer.audio import FORMATS, SAMPLE_RATE_RANGE
 from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
 from transformer.speech import SpeechRequestError, SpeechService, build_request, plan
 from transformer.text.ssml import Pause
 from voxraga.contract import MODEL_VERSION_HEADER, SPEED_RANGE
 from voxraga.error_log import log_error
+from voxraga.overload import TooManyRequestsError
 
 OPENAI_VOICES = frozenset(
     ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse")
@@ -73,12 +76,15 @@ def _json_body(model: type[BaseModel]) -> dict:
     }
 
 
+OUTCOMES = {200: "ok", 400: "invalid", 429: "rejected", 503: "unavailable"}
+"""The outcome label of a response, by status."""
 ERROR_RESPONSES: dict[int | str, dict] = {
     status: {"description": meaning}
     for status, meaning in (
         (400, "invalid request: the message names the field and what is allowed"),
         (401, "missing or wrong API key"),
         (413, "request body over the limit"),
+        (429, "at capacity: retry after the Retry-After header's seconds"),
         (503, "the predictor is not ready"),
     )
 }
@@ -143,11 +149,23 @@ def openai_router(service: SpeechService) -> APIRouter:
         },
     )
     async def speech(request: Request) -> Response:
+        labels = {"format": "unknown"}
+        try:
+            response = await _speech(request, labels)
+        except asyncio.CancelledError:
+            metrics.REQUESTS.labels("openai", labels["format"], "cancelled").inc()
+            raise
+        outcome = OUTCOMES.get(response.status_code, "error")
+        metrics.REQUESTS.labels("openai", labels["format"], outcome).inc()
+        return response
+
+    async def _speech(request: Request, labels: dict[str, str]) -> Response:
         route = "POST /v1/audio/speech"
         try:
             body = await _read_body(request, SpeechBody)
         except BodyError as exc:
             return _error(route, 400, str(exc), "invalid_request_error")
+        labels["format"] = body.response_format or "mp3"
         try:
             speech_request = build_request(
                 body.input,
@@ -162,15 +180,19 @@ def openai_router(service: SpeechService) -> APIRouter:
                 limits=service.limits,
             )
             if body.stream_format == "audio":
-                chunks, info = await service.stream(speech_request)
+                chunks, info = await service.stream(speech_request, "openai")
                 return StreamingResponse(
                     chunks,
                     media_type=info.audio_format.content_type,
                     headers={MODEL_VERSION_HEADER: info.model_version},
                 )
-            result = await service.synthesize(speech_request)
+            result = await service.synthesize(speech_request, "openai")
         except (SpeechRequestError, PredictorRejectedError) as exc:
             return _error(route, 400, str(exc), "invalid_request_error")
+        except TooManyRequestsError as exc:
+            response = _error(route, 429, str(exc), "rate_limit_error")
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+            return response
         except PredictorUnavailableError as exc:
             return _error(route, 503, str(exc), "service_unavailable")
         return Response(

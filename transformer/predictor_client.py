@@ -23,6 +23,7 @@ from voxraga.contract import (
     TEXT_INPUT,
     Limits,
 )
+from voxraga.overload import TooManyRequestsError
 
 MAX_REPLY_BYTES = Limits().max_response_bytes + MIB
 """The largest predictor reply accepted: the predictor's own bound on one response, framed."""
@@ -66,6 +67,10 @@ def _bytes_tensor(texts: list[str]) -> bytes:
 
 def _split_rows(audio: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
     return [audio[row, : int(length)].copy() for row, length in enumerate(lengths)]
+
+
+def _seconds(value: str) -> int:
+    return int(value) if value.isascii() and value.isdigit() else 1
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -158,6 +163,9 @@ class PredictorClient:
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
                 raise PredictorRejectedError(exc.details()) from exc
+            if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                retry = dict(exc.trailing_metadata() or ()).get("retry-after", "1")
+                raise TooManyRequestsError(exc.details(), _seconds(retry)) from exc
             raise PredictorUnavailableError(
                 f"predictor {self.host} did not answer: {exc.code().name}: {exc.details()}"
             ) from exc
@@ -206,6 +214,9 @@ class PredictorClient:
             raise PredictorUnavailableError(f"predictor {self.host} did not answer: {exc}") from exc
         if response.status_code == 400:
             raise PredictorRejectedError(_error_message(response))
+        if response.status_code == 429:
+            retry = _seconds(response.headers.get("retry-after", "1"))
+            raise TooManyRequestsError(_error_message(response), retry)
         if response.status_code != 200:
             raise PredictorUnavailableError(
                 f"predictor {self.host} answered {response.status_code}: {response.text[:200]}"

@@ -2,14 +2,17 @@
 resample, encode. Shared by the V2 model and the OpenAI route; knows nothing of KServe."""
 
 import asyncio
+import contextlib
 import hashlib
 import math
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from transformer import metrics
 from transformer.audio import (
     FORMATS,
     SAMPLE_RATE_RANGE,
@@ -33,6 +36,7 @@ from transformer.text.ssml import (
 )
 from voxraga.contract import LANGUAGE_PARAMETER, SPEAKER_PARAMETER, SPEED_PARAMETER, SPEED_RANGE
 from voxraga.error_log import log_error
+from voxraga.overload import TooManyRequestsError
 
 if TYPE_CHECKING:  # the client pulls in KServe's gRPC protos, which planning does not need
     from transformer.predictor_client import PredictorClient
@@ -288,6 +292,15 @@ def estimated_seconds(steps: list[Piece | Pause]) -> float:
     )
 
 
+@contextlib.contextmanager
+def _stage(name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        metrics.STAGE_SECONDS.labels(name).observe(time.perf_counter() - started)
+
+
 class SpeechService:
     """Turns SpeechRequests into encoded speech through one predictor."""
 
@@ -298,11 +311,32 @@ class SpeechService:
         default_language: str = "en",
         limits: Limits | None = None,
         cache: ByteBoundedLRU[Speech] | None = None,
+        max_concurrent_requests: int = 32,
     ) -> None:
         self.client = client
         self.default_language = default_language
         self.limits = limits or Limits()
         self.cache = cache
+        self.max_concurrent_requests = max_concurrent_requests
+        self._in_progress = 0
+
+    @contextlib.contextmanager
+    def _admitted(self) -> Iterator[None]:
+        """Hold one of the bounded places for requests in progress; refuse past the bound.
+
+        The event loop is the only caller: no lock.
+        """
+        if self._in_progress >= self.max_concurrent_requests:
+            raise TooManyRequestsError(
+                f"the transformer is at capacity: {self._in_progress} requests in progress, "
+                f"at most {self.max_concurrent_requests} (--max_concurrent_requests); retry "
+                "shortly"
+            )
+        self._in_progress += 1
+        try:
+            yield
+        finally:
+            self._in_progress -= 1
 
     def _parameters(self, request: SpeechRequest, piece: Piece) -> dict[str, object]:
         return {
@@ -311,17 +345,25 @@ class SpeechService:
             SPEED_PARAMETER: piece.speed,
         }
 
-    async def synthesize(self, request: SpeechRequest) -> Speech:
-        """The whole file; repeated requests come from the cache."""
+    async def synthesize(self, request: SpeechRequest, route: str) -> Speech:
+        """The whole file; repeated requests come from the cache. `route` labels the metrics."""
+        started = time.perf_counter()
         key = request.cache_key()
         if self.cache is not None and (cached := self.cache.get(key)) is not None:
+            metrics.CACHE_HITS.inc()
+            metrics.TIME_TO_FIRST_AUDIO.labels(route).observe(time.perf_counter() - started)
             return cached
-        steps = plan(request, self.default_language, self.limits)
-        audio, sample_rate, version = await self._render(request, steps)
-        # Resampling and encoding are CPU work: off the event loop, which keeps serving.
-        speech = await asyncio.to_thread(self._encode, request, audio, sample_rate, version)
+        with self._admitted():
+            with _stage("normalize"):
+                steps = plan(request, self.default_language, self.limits)
+            with _stage("predict"):
+                audio, sample_rate, version = await self._render(request, steps)
+            with _stage("encode"):
+                # Resampling and encoding are CPU work: off the event loop, which keeps serving.
+                speech = await asyncio.to_thread(self._encode, request, audio, sample_rate, version)
         if self.cache is not None:
             self.cache.put(key, speech, len(speech.audio))
+        metrics.TIME_TO_FIRST_AUDIO.labels(route).observe(time.perf_counter() - started)
         return speech
 
     async def _render(
@@ -391,7 +433,9 @@ class SpeechService:
             version,
         )
 
-    async def stream(self, request: SpeechRequest) -> tuple[AsyncIterator[bytes], Speech]:
+    async def stream(
+        self, request: SpeechRequest, route: str
+    ) -> tuple[AsyncIterator[bytes], Speech]:
         """Audio sentence by sentence, each chunk sent as soon as it is made.
 
         Returns the chunk iterator and a Speech whose fields other than `audio` describe the
@@ -403,11 +447,19 @@ class SpeechService:
                 f"format {request.audio_format.name!r} cannot be streamed; streamable: "
                 f"{', '.join(STREAMABLE)}"
             )
-        steps = plan(request, self.default_language, self.limits)
-        first_index = next(i for i, step in enumerate(steps) if isinstance(step, Piece))
-        first = await self.client.synthesize(
-            [steps[first_index].text], self._parameters(request, steps[first_index])
-        )
+        started = time.perf_counter()
+        admission = self._admitted()
+        admission.__enter__()
+        try:
+            with _stage("normalize"):
+                steps = plan(request, self.default_language, self.limits)
+            first_index = next(i for i, step in enumerate(steps) if isinstance(step, Piece))
+            first = await self.client.synthesize(
+                [steps[first_index].text], self._parameters(request, steps[first_index])
+            )
+        except BaseException:
+            admission.__exit__(None, None, None)
+            raise
         rate = encoding_rate(request.audio_format, request.sample_rate or first.sample_rate)
         info = Speech(b"", request.audio_format, rate, 0.0, first.model_version)
 
@@ -418,6 +470,14 @@ class SpeechService:
             return encode(audio, rate, request.audio_format)
 
         async def chunks() -> AsyncIterator[bytes]:
+            # The place taken above is held until the stream ends (or is closed unfinished).
+            try:
+                async for piece in sentences():
+                    yield piece
+            finally:
+                admission.__exit__(None, None, None)
+
+        async def sentences() -> AsyncIterator[bytes]:
             if request.audio_format.name == "wav":
                 yield streaming_wav_header(rate)
             pending_pause = 0.0
@@ -447,6 +507,10 @@ class SpeechService:
                 if pending_pause and index > first_index:
                     audio = np.concatenate([silence(pending_pause, first.sample_rate), audio])
                 pending_pause = 0.0
-                yield await asyncio.to_thread(chunk, audio)
+                encoded = await asyncio.to_thread(chunk, audio)
+                if index == first_index:
+                    elapsed = time.perf_counter() - started
+                    metrics.TIME_TO_FIRST_AUDIO.labels(route).observe(elapsed)
+                yield encoded
 
         return chunks(), info

@@ -18,9 +18,11 @@ from kserve.errors import (
 from starlette.exceptions import HTTPException
 
 from voxraga.error_log import log_error
+from voxraga.overload import TooManyRequestsError
 
 STATUS_BY_ERROR: tuple[tuple[type[BaseException], HTTPStatus], ...] = (
     (InvalidInput, HTTPStatus.BAD_REQUEST),
+    (TooManyRequestsError, HTTPStatus.TOO_MANY_REQUESTS),
     (RequestValidationError, HTTPStatus.BAD_REQUEST),
     # Python's json module recurses: a body nested thousands deep ends here, not in a route.
     (RecursionError, HTTPStatus.BAD_REQUEST),
@@ -73,4 +75,12 @@ async def exception_handler(request: Request, exc: Exception) -> JSONResponse:
     status = status_of(exc)
     message = client_message(exc)
     log_error(f"{request.method} {request.url.path}", status, message, exc)
-    return JSONResponse({"error": message}, status_code=status)
+    headers = retry_after(exc)
+    return JSONResponse({"error": message}, status_code=status, headers=headers or None)
+
+
+def retry_after(exc: BaseException) -> dict[str, str]:
+    """The Retry-After header a refusal carries, if it is one."""
+    if isinstance(exc, TooManyRequestsError):
+        return {"Retry-After": str(exc.retry_after_s)}
+    return {}

@@ -10,7 +10,7 @@ from grpc_interceptor.exceptions import GrpcException
 
 from voxraga.auth import OPEN_GRPC_METHODS, bearer_matches
 from voxraga.error_log import log_error
-from voxraga.errors import client_message, status_of
+from voxraga.errors import client_message, retry_after, status_of
 
 REPOSITORY_METHODS = frozenset(
     (
@@ -81,4 +81,6 @@ class ErrorInterceptor(AsyncExceptionToStatusInterceptor):
         status = status_of(ex)
         message = client_message(ex)
         log_error(method_name, status, message, ex)
+        if header := retry_after(ex):
+            context.set_trailing_metadata(tuple((k.lower(), v) for k, v in header.items()))
         await context.abort(GRPC_CODES.get(status, grpc.StatusCode.INTERNAL), message)

@@ -92,6 +92,8 @@ class Engine(ABC):
     """Speakers, languages and options this model accepts."""
     model_dir: Path
     """Where the model was loaded from."""
+    batches: bool = False
+    """Whether `synthesize_batch` says several texts in one model call, faster than in turn."""
 
     def warm_up_text(self) -> str:
         """A short text in the model's default language, said once before the model is ready."""
@@ -100,3 +102,7 @@ class Engine(ABC):
     @abstractmethod
     def synthesize(self, text: str, options: SynthesisOptions) -> np.ndarray:
         """Say `text`; return mono float32 PCM in [-1, 1] at `sample_rate`."""
+
+    def synthesize_batch(self, texts: list[str], options: SynthesisOptions) -> list[np.ndarray]:
+        """Say each of `texts`, each as `synthesize` would; engines that batch override it."""
+        return [self.synthesize(text, options) for text in texts]

@@ -9,7 +9,9 @@ from typing import Any
 
 import librosa
 import numpy as np
-from TTS.utils.synthesizer import Synthesizer
+import torch
+from TTS.tts.models.vits import Vits
+from TTS.utils.synthesizer import PAD_SILENCE_SAMPLES, Synthesizer
 
 from predictor.engines.base import (
     Engine,
@@ -22,6 +24,8 @@ from voxraga.chunking import split_to_fit
 CHECKPOINT_NAMES = ("model.pth", "model_file.pth", "best_model.pth", "checkpoint.pth")
 """Checkpoint file names in order of preference; then the newest checkpoint_<step>.pth."""
 MAX_CHUNK_CHARS = 500
+TRAILING_FRAMES = 16
+"""Silent frames a VITS decoder hears after the last one: more than its convolutions reach."""
 """Text is synthesized sentence-packed pieces at a time, which bounds memory per call."""
 
 # Paths a trained config carries from the machine it was trained on, and the names coqui-tts
@@ -92,6 +96,10 @@ class CoquiEngine(Engine):
             default_speaker=speakers[0] if speakers else None,
             default_language=languages[0] if languages else None,
         )
+        # A VITS without a separate vocoder says a padded batch in one call, with its lengths.
+        self.batches = isinstance(self._model, Vits) and synthesizer.vocoder_model is None
+        if self.batches:
+            self._model.waveform_decoder = _TrailingSilence(self._model.waveform_decoder)
 
     @staticmethod
     def _names(manager: object, attribute: str) -> tuple[str, ...]:
@@ -148,6 +156,72 @@ class CoquiEngine(Engine):
         if base_length_scale is None and options.speed != 1.0:
             audio = librosa.effects.time_stretch(audio, rate=options.speed)
         return np.clip(audio, -1.0, 1.0).astype(np.float32)
+
+    def synthesize_batch(self, texts: list[str], options: SynthesisOptions) -> list[np.ndarray]:
+        """Several texts in one VITS call: padded token ids with their lengths in, padded audio
+        with each item's frame count out. Each item is what `synthesize` makes of it alone."""
+        if not self.batches or len(texts) == 1 or any(len(t) > MAX_CHUNK_CHARS for t in texts):
+            return super().synthesize_batch(texts, options)
+        model = self._model
+        language = options.language or self.voices.default_language
+        ids = [model.tokenizer.text_to_ids(text, language=language) for text in texts]
+        lengths = torch.tensor([len(i) for i in ids], dtype=torch.long)
+        tokens = torch.zeros(len(ids), int(lengths.max()), dtype=torch.long)
+        for row, item in enumerate(ids):
+            tokens[row, : len(item)] = torch.as_tensor(item, dtype=torch.long)
+        speaker_id, d_vector = model._get_speaker_id_or_dvector(
+            options.speaker or self.voices.default_speaker, None, None
+        )
+        language_id = model._get_language_id(language)
+        device = model.device
+        aux_input = {
+            "x_lengths": lengths.to(device),
+            "speaker_ids": None if speaker_id is None else speaker_id.repeat(len(ids)),
+            "d_vectors": None if d_vector is None else d_vector.repeat(len(ids), 1),
+            "language_ids": None
+            if language_id is None
+            else torch.tensor([language_id] * len(ids), device=device),
+        }
+        base_length_scale = model.length_scale
+        model.length_scale = base_length_scale / options.speed
+        try:
+            with torch.inference_mode():
+                outputs = model.inference(tokens.to(device), aux_input=aux_input)
+        finally:
+            model.length_scale = base_length_scale
+        audio = outputs["model_outputs"][:, 0, :].cpu().numpy()
+        samples_per_frame = int(np.prod(model.args.upsample_rates_decoder))
+        frames = outputs["y_mask"].sum(dim=(1, 2)).cpu().numpy().astype(int)
+        return [
+            self._finish(audio[row, : frames[row] * samples_per_frame]) for row in range(len(ids))
+        ]
+
+    def _finish(self, waveform: np.ndarray) -> np.ndarray:
+        """What Synthesizer.tts does after the model: trim silence, pad the sentence's end."""
+        if self._synthesizer.tts_config.audio.get("do_trim_silence"):
+            waveform = waveform[: self._model.ap.find_endpoint(waveform)]
+        padded = np.concatenate([waveform, np.zeros(PAD_SILENCE_SAMPLES, dtype=np.float32)])
+        return np.clip(padded, -1.0, 1.0).astype(np.float32)
+
+
+class _TrailingSilence(torch.nn.Module):
+    """A VITS decoder that always hears silence after the last frame.
+
+    In a padded batch the frames after a short item are silence the decoder's convolutions hear;
+    alone, its output ended at the last frame. Decoding every item with silence after it makes
+    an item's audio the same alone and in a batch (the last few milliseconds differed).
+    """
+
+    def __init__(self, decoder: torch.nn.Module, frames: int = TRAILING_FRAMES) -> None:
+        super().__init__()
+        self.decoder = decoder
+        self.frames = frames
+
+    def forward(self, z: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
+        """Decode `z` with silent frames after it, and cut the audio at `z`'s end."""
+        audio = self.decoder(torch.nn.functional.pad(z, (0, self.frames)), g=g)
+        samples_per_frame = audio.shape[-1] // (z.shape[-1] + self.frames)
+        return audio[..., : z.shape[-1] * samples_per_frame]
 
 
 def _served_config(model_dir: Path, scratch_dir: Path) -> Path:
