@@ -20,7 +20,7 @@ MODEL_DIR ?=
 # LANGUAGE: the transformer's default language (bn for a Bangla XTTS).
 LANGUAGE ?= en
 
-.PHONY: install lock test-latest run test lint format bench clean images image-predictor-cpu \
+.PHONY: install lock test-latest run test lint format bench bench-load clean images image-predictor-cpu \
 	image-predictor-cuda image-transformer image-transformer-local
 
 install: $(STAMP)
@@ -64,6 +64,10 @@ bench: $(STAMP)
 	$(PY) bench/engine_speed.py
 	$(PY) bench/transformer_overhead.py
 	$(PY) bench/cancellation.py
+
+# Minutes: vox-raga under 0.5x to 4x its capacity, and against Piper's and Coqui's own servers.
+bench-load: $(STAMP)
+	$(PY) bench/load.py
 
 # Images (need Docker with buildx; multi-architecture where the base allows).
 REGISTRY ?= vox-raga

@@ -95,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
             "milliseconds a batch waits for requests to join it",
         ),
     }
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        choices=range(0, 65),
+        metavar="N",
+        default=SCHEDULING.parallel,
+        help="engine calls at once, for engines safe to call from several threads (Piper); "
+        "0: two per core",
+    )
     for flag, (kind, default, meaning) in limits.items():
         parser.add_argument(flag, type=_positive(kind), default=default, help=f"at most: {meaning}")
     for flag, (kind, default, meaning) in scheduling.items():
@@ -137,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
             max_queue_items=args.max_queue_items,
             batch_max_items=args.batch_max_items,
             batch_wait_s=args.batch_wait_ms / 1000,
+            parallel=args.parallel,
         ),
     )
     try:

@@ -80,8 +80,8 @@ class SynthesisOptions:
 class Engine(ABC):
     """A loaded model that turns normalized text into float32 PCM.
 
-    Engines know nothing of HTTP or KServe. They are not thread-safe: the model server calls
-    `synthesize` from one worker thread at a time.
+    Engines know nothing of HTTP or KServe. Unless `thread_safe`, the model server calls them
+    from one thread at a time.
     """
 
     family: str
@@ -94,6 +94,8 @@ class Engine(ABC):
     """Where the model was loaded from."""
     batches: bool = False
     """Whether `synthesize_batch` says several texts in one model call, faster than in turn."""
+    thread_safe: bool = False
+    """Whether `synthesize` may run on several threads at once."""
 
     def warm_up_text(self) -> str:
         """A short text in the model's default language, said once before the model is ready."""

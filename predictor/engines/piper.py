@@ -40,6 +40,8 @@ class PiperEngine(Engine):
     """A Piper voice: one or more speakers, one language."""
 
     family = "piper"
+    # An ONNX Runtime session runs concurrent calls; Piper's own server relies on it too.
+    thread_safe = True
 
     def __init__(self, model_dir: Path, voice: PiperVoice, language: str | None) -> None:
         self.model_dir = model_dir
