@@ -96,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     }
     parser.add_argument(
+        "--batching",
+        choices=["auto", "on", "off"],
+        default=SCHEDULING.batching,
+        help="combine requests into one engine call where the engine can (Coqui VITS); auto: "
+        "on a GPU only, as a padded batch costs more than it saves on a CPU",
+    )
+    parser.add_argument(
         "--parallel",
         type=int,
         choices=range(0, 65),
@@ -146,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
             max_queue_items=args.max_queue_items,
             batch_max_items=args.batch_max_items,
             batch_wait_s=args.batch_wait_ms / 1000,
+            batching=args.batching,
             parallel=args.parallel,
         ),
     )

@@ -37,6 +37,8 @@ class Scheduling:
     """Text items in one engine call, where the engine batches."""
     batch_wait_s: float = 0.005
     """How long the first request of a batch waits for others to join it."""
+    batching: str = "auto"
+    """"on", "off", or "auto": where the engine batches and it pays on its device."""
     parallel: int = 0
     """Engine calls at once, for engines safe to call from several threads; 0: two a core for
     those (measured: 0.85x Piper's own server at 16 clients with one a core, 0.95x with two),
@@ -87,6 +89,8 @@ class SynthesisScheduler:
         self.max_queue_items = scheduling.max_queue_items
         self.batch_max_items = scheduling.batch_max_items
         self.batch_wait_s = scheduling.batch_wait_s
+        wanted = {"on": True, "off": False}.get(scheduling.batching, engine.batch_by_default)
+        self.batches = engine.batches and wanted
         self._labels = {"model": model_name}
         self._versioned = {"model": model_name, "version": model_version}
         self._queue: deque[_Job] = deque()
@@ -160,7 +164,7 @@ class SynthesisScheduler:
                 self._condition.wait()
             first = self._queue.popleft()
             batch, items = [first], len(first.texts)
-            if not self.engine.batches:
+            if not self.batches:
                 return batch
             deadline = time.monotonic() + self.batch_wait_s
             while items < self.batch_max_items:
@@ -188,7 +192,7 @@ class SynthesisScheduler:
         """Say every text of the batch, in engine calls of at most batch_max_items (one text a
         call where the engine does not batch), skipping the jobs nobody waits for."""
         pending = [(job, index) for job in batch for index in range(len(job.texts))]
-        size = self.batch_max_items if self.engine.batches else 1
+        size = self.batch_max_items if self.batches else 1
         options = batch[0].options
         while pending:
             pending = [(job, index) for job, index in pending if not job.cancelled]

@@ -304,8 +304,11 @@ def test_every_metric_is_exported_and_counts_what_happened(joe_transformer, pipe
 
 
 def test_requests_that_arrive_together_share_one_engine_call(vits_dir, log_dir):
-    # A VITS batches; the first request waits up to 300 ms for others with the same options.
-    predictor = start_predictor(vits_dir, "batching", log_dir, "--batch_wait_ms", "300")
+    # A VITS batches (on a CPU when asked); the first request waits up to 300 ms for others
+    # with the same options.
+    predictor = start_predictor(
+        vits_dir, "batching", log_dir, "--batching", "on", "--batch_wait_ms", "300"
+    )
     try:
         before = scrape(predictor)
 

@@ -93,7 +93,9 @@ class Engine(ABC):
     model_dir: Path
     """Where the model was loaded from."""
     batches: bool = False
-    """Whether `synthesize_batch` says several texts in one model call, faster than in turn."""
+    """Whether `synthesize_batch` says several texts in one model call."""
+    batch_by_default: bool = False
+    """Whether batching pays on the device the engine is on (`--batching auto`)."""
     thread_safe: bool = False
     """Whether `synthesize` may run on several threads at once."""
 

@@ -83,7 +83,7 @@ class CoquiEngine(Engine):
 
     family = "coqui"
 
-    def __init__(self, model_dir: Path, synthesizer: Synthesizer) -> None:
+    def __init__(self, model_dir: Path, synthesizer: Synthesizer, device: str = "cpu") -> None:
         self.model_dir = model_dir
         self._synthesizer = synthesizer
         self._model = synthesizer.tts_model
@@ -98,6 +98,9 @@ class CoquiEngine(Engine):
         )
         # A VITS without a separate vocoder says a padded batch in one call, with its lengths.
         self.batches = isinstance(self._model, Vits) and synthesizer.vocoder_model is None
+        # On a CPU a padded batch costs more than it saves (measured: 0.46 against 0.85
+        # requests/s at 16 clients on a full-size VITS); a GPU is filled by it.
+        self.batch_by_default = self.batches and device == "cuda"
         if self.batches:
             self._model.waveform_decoder = _TrailingSilence(self._model.waveform_decoder)
 
@@ -129,7 +132,7 @@ class CoquiEngine(Engine):
             )
         except Exception as exc:
             raise ModelLoadError(f"{checkpoint}: cannot load the Coqui TTS model: {exc}") from exc
-        return cls(model_dir, synthesizer)
+        return cls(model_dir, synthesizer, device)
 
     def synthesize(self, text: str, options: SynthesisOptions) -> np.ndarray:
         """Say `text`; `speed` sets the model's length scale where it has one."""
