@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kserve import model_server
 
-from predictor.engines import ModelLoadError
+from predictor.engines import BACKENDS, ModelLoadError
 from predictor.model import SpeechModel
 from predictor.routes import voices_router
 from predictor.scheduler import Scheduling
@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="model directory, or a URI kserve-storage downloads (s3://, gs://, hf://, https://)",
     )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument(
+        "--backend",
+        default="torch",
+        choices=BACKENDS,
+        help="how a Coqui VITS runs: PyTorch, or ONNX Runtime on a graph exported at load "
+        "(fp32, or int8 weights); other models run on their own runtime",
+    )
     parser.add_argument(
         "--model_version",
         default=None,
@@ -149,6 +156,7 @@ def main(argv: list[str] | None = None) -> None:
         limits=limits,
         model_version=args.model_version,
         scratch_dir=Path(args.scratch_dir),
+        backend=args.backend,
         scheduling=Scheduling(
             max_queue_items=args.max_queue_items,
             batch_max_items=args.batch_max_items,

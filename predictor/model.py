@@ -56,6 +56,7 @@ class SpeechModel(Model):
         model_version: str | None = None,
         scratch_dir: Path | None = None,
         scheduling: Scheduling | None = None,
+        backend: str = "torch",
     ) -> None:
         super().__init__(name, return_response_headers=True)
         self.model_dir = model_dir
@@ -64,6 +65,7 @@ class SpeechModel(Model):
         self.model_version = model_version
         self.scratch_dir = scratch_dir or Path("/tmp/vox-raga")
         self.scheduling = scheduling or Scheduling()
+        self.backend = backend
         self.engine: Engine | None = None
         # Engines are not thread-safe, and one synthesis already uses every core: requests queue
         # on the scheduler's one thread, off the event loop, so health checks and metadata are
@@ -75,7 +77,7 @@ class SpeechModel(Model):
         local_dir = self._fetch()
         device = _resolve_device(self.device)
         started = time.perf_counter()
-        engine = load_engine(local_dir, device, self.scratch_dir)
+        engine = load_engine(local_dir, device, self.scratch_dir, self.backend)
         logger.info(
             "Loaded %s model from %s on %s in %.1f s",
             engine.family,

@@ -127,3 +127,32 @@ def test_a_vits_batch_says_each_item_as_it_says_it_alone(vits_dir, tmp_path):
         assert [len(a) for a in together] == [len(a) for a in alone]
         for one, batched in zip(alone, together, strict=True):
             np.testing.assert_allclose(batched, one, atol=1e-5)
+
+
+def test_a_vits_on_onnx_says_what_it_says_on_torch(vits_dir, tmp_path):
+    noiseless = tmp_path / "noiseless-vits"
+    shutil.copytree(vits_dir, noiseless)
+    config = json.loads((noiseless / "config.json").read_text())
+    config["model_args"].update(inference_noise_scale=0.0, inference_noise_scale_dp=0.0)
+    (noiseless / "config.json").write_text(json.dumps(config))
+    scratch = tmp_path / "scratch"
+    on_torch = load_engine(noiseless, "cpu", scratch)
+    on_onnx = load_engine(noiseless, "cpu", scratch, "onnx")
+    int8 = load_engine(noiseless, "cpu", scratch, "onnx-int8")
+    assert sorted(p.suffixes[-2:] for p in scratch.glob("*.onnx")) == [
+        [".int8", ".onnx"],
+        [".onnx"],
+    ]
+    assert not list(noiseless.glob("*.onnx")), "the model directory is never written"
+    for options in (SynthesisOptions(), SynthesisOptions(speaker="bob", speed=1.5)):
+        for text in ("hello there", "a much longer sentence, with a clause in it."):
+            expected = on_torch.synthesize(text, options)
+            np.testing.assert_allclose(on_onnx.synthesize(text, options), expected, atol=1e-5)
+            quantized = int8.synthesize(text, options)
+            assert len(quantized) == len(expected)
+            assert np.corrcoef(quantized, expected)[0, 1] > 0.5
+
+
+def test_onnx_backends_run_coqui_vits_only(piper_dir, tmp_path):
+    with pytest.raises(ModelLoadError, match="--backend onnx runs Coqui VITS checkpoints"):
+        load_engine(piper_dir, "cpu", tmp_path / "scratch", "onnx")

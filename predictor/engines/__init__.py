@@ -52,13 +52,23 @@ def detect_family(model_dir: Path) -> str:
     raise ModelLoadError(f"{model_dir}: holds no model (found: {found}); expected {EXPECTED}")
 
 
-def load_engine(model_dir: Path, device: str, scratch_dir: Path) -> Engine:
-    """Load what `model_dir` holds onto `device` ("cpu" or "cuda").
+BACKENDS = ("torch", "onnx", "onnx-int8")
+"""How a Coqui VITS runs: PyTorch, or ONNX Runtime on a graph exported at load (fp32 or with
+int8 weights). Every other model runs on its own runtime."""
+
+
+def load_engine(model_dir: Path, device: str, scratch_dir: Path, backend: str = "torch") -> Engine:
+    """Load what `model_dir` holds onto `device` ("cpu" or "cuda"), on `backend`.
 
     Engines are imported here, not at the top, so that serving one family never imports the
     others' dependencies (piper-tts above all, which is GPL and an optional extra).
     """
     family = detect_family(model_dir)
+    if backend != "torch" and family != "coqui":
+        raise ModelLoadError(
+            f"{model_dir}: --backend {backend} runs Coqui VITS checkpoints; this is a {family} "
+            "model, which runs on its own runtime (--backend torch)"
+        )
     if family == "xtts":
         from predictor.engines.xtts import XttsEngine
 
@@ -66,7 +76,7 @@ def load_engine(model_dir: Path, device: str, scratch_dir: Path) -> Engine:
     if family == "coqui":
         from predictor.engines.coqui import CoquiEngine
 
-        return CoquiEngine.load(model_dir, device, scratch_dir)
+        return CoquiEngine.load(model_dir, device, scratch_dir, backend)
     try:
         from predictor.engines.piper import PiperEngine
     except ImportError as exc:

@@ -1,6 +1,7 @@
 """Any other Coqui TTS model (VITS, Glow-TTS, Tacotron2 with a vocoder...), through coqui-tts's
 own Synthesizer."""
 
+import hashlib
 import json
 import re
 import tempfile
@@ -101,6 +102,7 @@ class CoquiEngine(Engine):
         # On a CPU a padded batch costs more than it saves (measured: 0.46 against 0.85
         # requests/s at 16 clients on a full-size VITS); a GPU is filled by it.
         self.batch_by_default = self.batches and device == "cuda"
+        self._onnx = False
         if self.batches:
             self._model.waveform_decoder = _TrailingSilence(self._model.waveform_decoder)
 
@@ -111,8 +113,12 @@ class CoquiEngine(Engine):
         return tuple(getattr(manager, attribute, ()) or ())
 
     @classmethod
-    def load(cls, model_dir: Path, device: str, scratch_dir: Path) -> "CoquiEngine":
-        """Load a Coqui checkpoint directory onto `device`; never writes into `model_dir`."""
+    def load(
+        cls, model_dir: Path, device: str, scratch_dir: Path, backend: str = "torch"
+    ) -> "CoquiEngine":
+        """Load a Coqui checkpoint directory onto `device`, on `backend` ("torch", "onnx",
+        "onnx-int8": a VITS exported to ONNX into `scratch_dir`); never writes into
+        `model_dir`."""
         checkpoint = find_checkpoint(model_dir)
         if checkpoint is None:
             raise ModelLoadError(
@@ -132,10 +138,47 @@ class CoquiEngine(Engine):
             )
         except Exception as exc:
             raise ModelLoadError(f"{checkpoint}: cannot load the Coqui TTS model: {exc}") from exc
-        return cls(model_dir, synthesizer, device)
+        engine = cls(model_dir, synthesizer, device)
+        if backend != "torch":
+            engine._run_on_onnx(checkpoint, scratch_dir, device, int8=backend == "onnx-int8")
+        return engine
+
+    def _run_on_onnx(self, checkpoint: Path, scratch_dir: Path, device: str, int8: bool) -> None:
+        """Export the VITS to ONNX (once per checkpoint: cached in `scratch_dir`), optionally
+        with int8 weights, and synthesize through ONNX Runtime from now on."""
+        if not self.batches:
+            raise ModelLoadError(
+                f"{checkpoint}: ONNX runs a VITS without a separate vocoder; this model is a "
+                f"{type(self._model).__name__}: serve it with --backend torch"
+            )
+        stat = checkpoint.stat()
+        digest = hashlib.sha256(f"{checkpoint}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        exported = scratch_dir / f"vits-{digest.hexdigest()[:16]}.onnx"
+        scratch_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if not exported.is_file():
+                partial = exported.with_suffix(".partial")
+                self._model.export_onnx(str(partial), verbose=False)
+                partial.replace(exported)
+            if int8:
+                quantized = exported.with_suffix(".int8.onnx")
+                if not quantized.is_file():
+                    _quantize(exported, quantized)
+                exported = quantized
+            self._model.load_onnx(str(exported), cuda=device == "cuda")
+        except Exception as exc:
+            raise ModelLoadError(f"{checkpoint}: cannot run the VITS on ONNX: {exc}") from exc
+        self._onnx = True
+        self.batches = self.batch_by_default = False
 
     def synthesize(self, text: str, options: SynthesisOptions) -> np.ndarray:
         """Say `text`; `speed` sets the model's length scale where it has one."""
+        if self._onnx:
+            pieces = [
+                self._say_on_onnx(chunk, options) for chunk in split_to_fit(text, MAX_CHUNK_CHARS)
+            ]
+            audio = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+            return audio
         base_length_scale = getattr(self._model, "length_scale", None)
         if base_length_scale is not None:
             self._model.length_scale = base_length_scale / options.speed
@@ -199,12 +242,51 @@ class CoquiEngine(Engine):
             self._finish(audio[row, : frames[row] * samples_per_frame]) for row in range(len(ids))
         ]
 
+    def _say_on_onnx(self, text: str, options: SynthesisOptions) -> np.ndarray:
+        """One chunk through the exported graph, finished as Synthesizer.tts finishes it."""
+        model = self._model
+        language = options.language or self.voices.default_language
+        speaker = options.speaker or self.voices.default_speaker
+        ids = np.array([model.tokenizer.text_to_ids(text, language=language)], dtype=np.int64)
+        manager = model.speaker_manager
+        speaker_id = manager.name_to_id[speaker] if manager and speaker else None
+        # The exported graph takes a language id only where the model embeds languages.
+        languages = model.language_manager.num_languages > 0 and model.embedded_language_dim > 0
+        language_id = model._get_language_id(language) if languages else None
+        base_length_scale = model.length_scale
+        model.length_scale = base_length_scale / options.speed
+        try:
+            audio = model.inference_onnx(ids, speaker_id=speaker_id, language_id=language_id)
+        finally:
+            model.length_scale = base_length_scale
+        return self._finish(np.asarray(audio, dtype=np.float32).squeeze())
+
     def _finish(self, waveform: np.ndarray) -> np.ndarray:
         """What Synthesizer.tts does after the model: trim silence, pad the sentence's end."""
         if self._synthesizer.tts_config.audio.get("do_trim_silence"):
             waveform = waveform[: self._model.ap.find_endpoint(waveform)]
         padded = np.concatenate([waveform, np.zeros(PAD_SILENCE_SAMPLES, dtype=np.float32)])
         return np.clip(padded, -1.0, 1.0).astype(np.float32)
+
+
+def _quantize(exported: Path, quantized: Path) -> None:
+    """int8 weights for every layer whose weights the graph holds as constants (a layer whose
+    weights the exporter computed, as it may a zeroed one, stays fp32)."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(exported)).graph
+    constants = {initializer.name for initializer in graph.initializer}
+    computed = [
+        node.name
+        for node in graph.node
+        if node.op_type in ("Conv", "ConvTranspose", "MatMul", "Gemm")
+        and len(node.input) > 1
+        and node.input[1] not in constants
+    ]
+    partial = quantized.with_suffix(".partial")
+    quantize_dynamic(exported, partial, weight_type=QuantType.QInt8, nodes_to_exclude=computed)
+    partial.replace(quantized)
 
 
 class _TrailingSilence(torch.nn.Module):
