@@ -111,13 +111,18 @@ def test_two_piper_voices_in_one_directory_are_refused(piper_dir, tmp_path):
         load_engine(tmp_path, "cpu", tmp_path / "scratch")
 
 
-def test_a_vits_batch_says_each_item_as_it_says_it_alone(vits_dir, tmp_path):
-    # Noise fixed at zero: the same text then makes the same samples every time.
+def noiseless_vits(vits_dir, tmp_path):
+    """A copy of the tiny VITS with its noise at zero: a text makes the same samples each time."""
     noiseless = tmp_path / "noiseless-vits"
     shutil.copytree(vits_dir, noiseless)
     config = json.loads((noiseless / "config.json").read_text())
     config["model_args"].update(inference_noise_scale=0.0, inference_noise_scale_dp=0.0)
     (noiseless / "config.json").write_text(json.dumps(config))
+    return noiseless
+
+
+def test_a_vits_batch_says_each_item_as_it_says_it_alone(vits_dir, tmp_path):
+    noiseless = noiseless_vits(vits_dir, tmp_path)
     engine = load_engine(noiseless, "cpu", tmp_path / "scratch")
     assert engine.batches
     texts = ["hello there", "a much longer sentence than the first, with a clause.", "short"]
@@ -130,11 +135,7 @@ def test_a_vits_batch_says_each_item_as_it_says_it_alone(vits_dir, tmp_path):
 
 
 def test_a_vits_on_onnx_says_what_it_says_on_torch(vits_dir, tmp_path):
-    noiseless = tmp_path / "noiseless-vits"
-    shutil.copytree(vits_dir, noiseless)
-    config = json.loads((noiseless / "config.json").read_text())
-    config["model_args"].update(inference_noise_scale=0.0, inference_noise_scale_dp=0.0)
-    (noiseless / "config.json").write_text(json.dumps(config))
+    noiseless = noiseless_vits(vits_dir, tmp_path)
     scratch = tmp_path / "scratch"
     on_torch = load_engine(noiseless, "cpu", scratch)
     on_onnx = load_engine(noiseless, "cpu", scratch, "onnx")

@@ -190,22 +190,18 @@ def test_malformed_v2_json_is_a_400(request, server_name, body, fragment):
     assert fragment in response.json()["error"]
 
 
+def binary_header(binary_data_size: int) -> bytes:
+    """The JSON header of a binary-extension request with one `text` input."""
+    tensor = {"name": "text", "shape": [1], "datatype": "BYTES"}
+    tensor["parameters"] = {"binary_data_size": binary_data_size}
+    return json.dumps({"inputs": [tensor]}).encode()
+
+
 @pytest.mark.parametrize("server_name", ["piper_server", "joe_transformer"])
 @pytest.mark.parametrize("declared", ["abc", "-5", "999999", "0", "\xb2"])
 def test_a_binary_header_that_lies_about_its_length_is_a_400(request, server_name, declared):
     server = request.getfixturevalue(server_name)
-    header = json.dumps(
-        {
-            "inputs": [
-                {
-                    "name": "text",
-                    "shape": [1],
-                    "datatype": "BYTES",
-                    "parameters": {"binary_data_size": 7},
-                }
-            ]
-        }
-    ).encode()
+    header = binary_header(binary_data_size=7)
     response = httpx.post(
         f"{server.http_url}/v2/models/{server.name}/infer",
         content=header + b"\x03\x00\x00\x00Hi.",
@@ -220,18 +216,7 @@ def test_a_binary_header_that_lies_about_its_length_is_a_400(request, server_nam
 @pytest.mark.parametrize("server_name", ["piper_server", "joe_transformer"])
 def test_binary_data_size_past_the_body_is_a_400(request, server_name):
     server = request.getfixturevalue(server_name)
-    header = json.dumps(
-        {
-            "inputs": [
-                {
-                    "name": "text",
-                    "shape": [1],
-                    "datatype": "BYTES",
-                    "parameters": {"binary_data_size": 10**12},
-                }
-            ]
-        }
-    ).encode()
+    header = binary_header(binary_data_size=10**12)
     response = httpx.post(
         f"{server.http_url}/v2/models/{server.name}/infer",
         content=header + b"\x03\x00\x00\x00Hi.",
