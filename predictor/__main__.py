@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         default=SCHEDULING.parallel,
         help="engine calls at once, for engines safe to call from several threads (Piper); "
-        "0: two per core",
+        "0: one per core",
     )
     for flag, (kind, default, meaning) in limits.items():
         parser.add_argument(flag, type=_positive(kind), default=default, help=f"at most: {meaning}")

@@ -2,8 +2,8 @@
 
 Requests are admitted while the text items queued plus in flight stay within a bound; past it a
 request is refused at once (QueueFullError, a 429) rather than left to wait without end. The
-synthesis threads (one; two a core for engines safe to call from several threads, as a Piper
-call leaves cores idle while it phonemizes on one) take the queue in order: where the engine
+synthesis threads (one; one a core for engines safe to call from several threads, which then
+run calls side by side) take the queue in order: where the engine
 says several texts in one call, they combine requests that arrived together with the same
 options (up to a batch size, waiting a few milliseconds for company). Identical requests in
 flight share one synthesis. A request whose callers have all gone is skipped, item by item.
@@ -40,9 +40,8 @@ class Scheduling:
     batching: str = "auto"
     """"on", "off", or "auto": where the engine batches and it pays on its device."""
     parallel: int = 0
-    """Engine calls at once, for engines safe to call from several threads; 0: two a core for
-    those (measured: 0.85x Piper's own server at 16 clients with one a core, 0.95x with two),
-    one for the others."""
+    """Engine calls at once, for engines safe to call from several threads; 0: one a core for
+    those, one for the others."""
 
 
 class QueueFullError(Exception):
@@ -97,7 +96,7 @@ class SynthesisScheduler:
         self._in_flight: dict[Hashable, _Job] = {}
         self._admitted_items = 0
         self._condition = threading.Condition()
-        workers = (scheduling.parallel or 2 * (os.cpu_count() or 1)) if engine.thread_safe else 1
+        workers = (scheduling.parallel or (os.cpu_count() or 1)) if engine.thread_safe else 1
         for worker in range(workers):
             name = f"synthesis-{worker}"
             threading.Thread(target=self._run, name=name, daemon=True).start()
