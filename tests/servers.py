@@ -78,19 +78,25 @@ def _start(module: str, name: str, log_dir: Path, args: list[str]) -> PredictorS
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     server = PredictorServer(process, name, http_port, grpc_port, log_path)
+    return wait_until_ready(server, f"/v2/models/{name}/ready", module)
+
+
+def wait_until_ready(server: PredictorServer, ready_path: str, label: str) -> PredictorServer:
+    """Wait until `ready_path` answers 200; stop the server and raise with its log if it exits
+    or takes longer than STARTUP_TIMEOUT_S."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{module} exited with {process.returncode}:\n{server.log()}")
+        if server.process.poll() is not None:
+            code = server.process.returncode
+            raise RuntimeError(f"{label} exited with {code}:\n{server.log()}")
         try:
-            ready = httpx.get(f"{server.http_url}/v2/models/{name}/ready", timeout=2)
-            if ready.status_code == 200:
+            if httpx.get(f"{server.http_url}{ready_path}", timeout=2).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
     server.stop()
-    raise RuntimeError(f"{module} not ready in {STARTUP_TIMEOUT_S} s:\n{server.log()}")
+    raise RuntimeError(f"{label} not ready in {STARTUP_TIMEOUT_S} s:\n{server.log()}")
 
 
 def start_predictor(
