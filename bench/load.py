@@ -590,7 +590,9 @@ def run_coqui_peer(args: argparse.Namespace, work: Path) -> None:
         f"  built {model_dir} ({size:.0f} MiB) in {time.perf_counter() - started:.0f} s", flush=True
     )
     with contextlib.ExitStack() as stack:
-        predictor = start_predictor(model_dir, "vits", work, "--device", args.device)
+        predictor = start_predictor(
+            model_dir, "vits", work, "--device", args.device, "--backend", args.vits_backend
+        )
         stack.callback(predictor.stop)
         transformer = start_transformer(predictor, work, protocol="grpc-v2")
         stack.callback(transformer.stop)
@@ -617,6 +619,12 @@ def main() -> None:
     parser.add_argument("--arrivals", choices=("poisson", "fixed"), default="poisson")
     parser.add_argument("--seed", type=int, default=0, help="of the Poisson arrivals")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="every server's")
+    parser.add_argument(
+        "--vits-backend",
+        choices=("torch", "onnx", "onnx-int8"),
+        default="torch",
+        help="vox-raga's --backend for the full-size VITS (the peer always runs PyTorch)",
+    )
     parser.add_argument("--skip-peers", action="store_true", help="the load phases only")
     parser.add_argument("--only", choices=("piper", "coqui"), help="run this peer, not both")
     parser.add_argument("--skip-load", action="store_true", help="the peer comparisons only")
