@@ -12,10 +12,14 @@ from predictor.model import SpeechModel
 from predictor.routes import voices_router
 from predictor.scheduler import Scheduling
 from voxraga import kserve_compat
-from voxraga.auth import ApiKeyError, load_api_key
 from voxraga.contract import MIB, Limits
 from voxraga.http_guard import BodyLimits
-from voxraga.server import GuardedModelServer, ServingOptions, add_serving_arguments
+from voxraga.server import (
+    GuardedModelServer,
+    ServingOptions,
+    add_serving_arguments,
+    api_key_or_exit,
+)
 from voxraga.server_logging import configure_logging
 
 DEFAULTS = Limits()
@@ -145,10 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         max_request_bytes=args.max_request_bytes,
         max_response_bytes=args.max_response_bytes,
     )
-    try:
-        api_key = load_api_key(args.api_key_file)
-    except ApiKeyError as exc:
-        parser.error(str(exc))
+    api_key = api_key_or_exit(parser, args)
     model = SpeechModel(
         args.model_name,
         args.model_dir,

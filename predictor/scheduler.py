@@ -102,11 +102,6 @@ class SynthesisScheduler:
             threading.Thread(target=self._run, name=name, daemon=True).start()
         logger.info("Synthesizing on %d thread(s)", workers)
 
-    @property
-    def admitted_items(self) -> int:
-        """Text items queued plus in flight."""
-        return self._admitted_items
-
     async def synthesize(self, texts: tuple[str, ...], options: SynthesisOptions) -> list:
         """The audio of each text; raises QueueFullError at the bound, and what the engine
         raised. Cancelling the caller skips what is not yet synthesized, unless an identical

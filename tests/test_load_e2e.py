@@ -160,9 +160,9 @@ def test_grpc_clients_get_resource_exhausted_with_retry_after(small_queue):
     assert trailers and all(t.get("retry-after") == "1" for t in trailers)
 
 
-def test_the_transformer_passes_the_predictors_429_on(small_queue):
-    _, transformer = small_queue
-    bodies = [{"input": f"{LONG} Passed on {n}.", "response_format": "pcm"} for n in range(6)]
+def speak_at_once(transformer: PredictorServer, label: str, count: int) -> list[httpx.Response]:
+    """`count` distinct long texts sent to the OpenAI route at once."""
+    bodies = [{"input": f"{LONG} {label} {n}.", "response_format": "pcm"} for n in range(count)]
     responses, _ = asyncio.run(
         _flood(
             f"{transformer.http_url}/v1/audio/speech",
@@ -170,6 +170,12 @@ def test_the_transformer_passes_the_predictors_429_on(small_queue):
             f"{transformer.http_url}/v2/health/live",
         )
     )
+    return responses
+
+
+def test_the_transformer_passes_the_predictors_429_on(small_queue):
+    _, transformer = small_queue
+    responses = speak_at_once(transformer, "Passed on", 6)
     statuses = [r.status_code for r in responses]
     assert 429 in statuses and 200 in statuses and set(statuses) <= {200, 429}, statuses
     refused = next(r for r in responses if r.status_code == 429)
@@ -182,14 +188,7 @@ def test_the_transformer_bounds_its_own_requests(piper_server, log_dir):
         piper_server, log_dir, "--max_concurrent_requests", "1", "--max_batch_size", "4"
     )
     try:
-        bodies = [{"input": f"{LONG} Own bound {n}.", "response_format": "pcm"} for n in range(3)]
-        responses, _ = asyncio.run(
-            _flood(
-                f"{transformer.http_url}/v1/audio/speech",
-                [{"json": body} for body in bodies],
-                f"{transformer.http_url}/v2/health/live",
-            )
-        )
+        responses = speak_at_once(transformer, "Own bound", 3)
         statuses = sorted(r.status_code for r in responses)
         assert statuses[0] == 200 and statuses[-1] == 429, statuses
         refused = next(r for r in responses if r.status_code == 429)

@@ -15,10 +15,14 @@ from transformer.speech import (
     default_max_audio_seconds,
 )
 from voxraga import kserve_compat
-from voxraga.auth import ApiKeyError, load_api_key
 from voxraga.contract import MIB
 from voxraga.http_guard import BodyLimits
-from voxraga.server import GuardedModelServer, ServingOptions, add_serving_arguments
+from voxraga.server import (
+    GuardedModelServer,
+    ServingOptions,
+    add_serving_arguments,
+    api_key_or_exit,
+)
 from voxraga.server_logging import configure_logging
 
 DEFAULTS = Limits()
@@ -119,10 +123,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.max_audio_seconds <= 0:
         parser.error(f"--max_audio_seconds must be greater than 0, got {args.max_audio_seconds}")
-    try:
-        api_key = load_api_key(args.api_key_file)
-    except ApiKeyError as exc:
-        parser.error(str(exc))
+    api_key = api_key_or_exit(parser, args)
     configure_logging(args, "transformer")
     client = PredictorClient(
         args.predictor_host,

@@ -448,18 +448,16 @@ class SpeechService:
                 f"{', '.join(STREAMABLE)}"
             )
         started = time.perf_counter()
-        admission = self._admitted()
-        admission.__enter__()
-        try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(self._admitted())
             with _stage("normalize"):
                 steps = plan(request, self.default_language, self.limits)
             first_index = next(i for i, step in enumerate(steps) if isinstance(step, Piece))
             first = await self.client.synthesize(
                 [steps[first_index].text], self._parameters(request, steps[first_index])
             )
-        except BaseException:
-            admission.__exit__(None, None, None)
-            raise
+            # The stream holds the place from here: released when it ends or is closed.
+            admission = stack.pop_all()
         rate = encoding_rate(request.audio_format, request.sample_rate or first.sample_rate)
         info = Speech(b"", request.audio_format, rate, 0.0, first.model_version)
 
@@ -470,12 +468,11 @@ class SpeechService:
             return encode(audio, rate, request.audio_format)
 
         async def chunks() -> AsyncIterator[bytes]:
-            # The place taken above is held until the stream ends (or is closed unfinished).
             try:
                 async for piece in sentences():
                     yield piece
             finally:
-                admission.__exit__(None, None, None)
+                admission.close()
 
         async def sentences() -> AsyncIterator[bytes]:
             if request.audio_format.name == "wav":

@@ -26,7 +26,7 @@ from kserve.protocol.rest.v2_endpoints import V2Endpoints, register_v2_endpoints
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 
-from voxraga.auth import API_KEY_ENV
+from voxraga.auth import API_KEY_ENV, ApiKeyError, load_api_key
 from voxraga.errors import STATUS_BY_ERROR, exception_handler, http_exception_handler
 from voxraga.grpc_guard import ErrorInterceptor, GuardInterceptor
 from voxraga.http_guard import BodyLimits, RequestGuard
@@ -58,6 +58,15 @@ def add_serving_arguments(parser: argparse.ArgumentParser) -> None:
         help="turn on KServe's model repository routes (/v2/repository/..., load and unload), "
         "which change state and are off by default",
     )
+
+
+def api_key_or_exit(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The API key the flags or environment configure; a key that cannot be used ends the
+    program with the parser's usage error."""
+    try:
+        return load_api_key(args.api_key_file)
+    except ApiKeyError as exc:
+        parser.error(str(exc))
 
 
 def _is_served(route: BaseRoute, enable_model_repository: bool) -> bool:
