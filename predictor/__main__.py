@@ -119,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=range(0, 65),
         metavar="N",
         default=SCHEDULING.parallel,
-        help="engine calls at once, for engines safe to call from several threads (Piper); "
-        "0: one per core",
+        help="engine calls at once, for engines safe to call from several threads (Piper, "
+        "XTTS); 0: what pays on the device (Piper one per core, XTTS 4 on a GPU, 1 on a CPU)",
     )
     for flag, (kind, default, meaning) in limits.items():
         parser.add_argument(flag, type=_positive(kind), default=default, help=f"at most: {meaning}")

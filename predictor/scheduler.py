@@ -11,7 +11,6 @@ flight share one synthesis. A request whose callers have all gone is skipped, it
 
 import asyncio
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -40,8 +39,8 @@ class Scheduling:
     batching: str = "auto"
     """"on", "off", or "auto": where the engine batches and it pays on its device."""
     parallel: int = 0
-    """Engine calls at once, for engines safe to call from several threads; 0: one a core for
-    those, one for the others."""
+    """Engine calls at once, for engines safe to call from several threads; 0: what the engine
+    says pays on its device (`Engine.default_parallel`)."""
 
 
 class QueueFullError(Exception):
@@ -96,7 +95,7 @@ class SynthesisScheduler:
         self._in_flight: dict[Hashable, _Job] = {}
         self._admitted_items = 0
         self._condition = threading.Condition()
-        workers = (scheduling.parallel or (os.cpu_count() or 1)) if engine.thread_safe else 1
+        workers = (scheduling.parallel or engine.default_parallel()) if engine.thread_safe else 1
         for worker in range(workers):
             name = f"synthesis-{worker}"
             threading.Thread(target=self._run, name=name, daemon=True).start()

@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -157,3 +158,20 @@ def test_a_vits_on_onnx_says_what_it_says_on_torch(vits_dir, tmp_path):
 def test_onnx_backends_run_coqui_vits_only(piper_dir, tmp_path):
     with pytest.raises(ModelLoadError, match="--backend onnx runs Coqui VITS checkpoints"):
         load_engine(piper_dir, "cpu", tmp_path / "scratch", "onnx")
+
+
+def test_xtts_generations_on_several_threads_each_say_their_own_text(xtts_engine):
+    """The scheduler runs XTTS on `--parallel` threads (several by default on a GPU): greedy
+    decoding is deterministic, so each concurrent call must equal the same call alone."""
+    greedy = SynthesisOptions(sampling={"top_k": 1})
+    texts = ["hello there", "a much longer sentence, with more words in it", "hi", "one two"]
+    alone = [xtts_engine.synthesize(text, greedy) for text in texts]
+    with ThreadPoolExecutor(len(texts)) as pool:
+        for _ in range(3):
+            together = list(pool.map(lambda text: xtts_engine.synthesize(text, greedy), texts))
+            for expected, got in zip(alone, together, strict=True):
+                np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_xtts_runs_one_call_at_a_time_on_a_cpu_by_default(xtts_engine):
+    assert xtts_engine.thread_safe and xtts_engine.default_parallel() == 1

@@ -99,6 +99,11 @@ class Engine(ABC):
     thread_safe: bool = False
     """Whether `synthesize` may run on several threads at once."""
 
+    def default_parallel(self) -> int:
+        """Engine calls at once when `--parallel` is 0: one for engines that are not
+        `thread_safe`, else what pays on the engine's device."""
+        return 1
+
     def warm_up_text(self) -> str:
         """A short text in the model's default language, said once before the model is ready."""
         return "Hello."

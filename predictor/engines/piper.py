@@ -4,6 +4,7 @@ piper-tts is GPL-3.0-or-later: this module is imported only when a Piper voice i
 """
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -44,6 +45,10 @@ class PiperEngine(Engine):
     family = "piper"
     # An ONNX Runtime session runs concurrent calls; Piper's own server relies on it too.
     thread_safe = True
+
+    def default_parallel(self) -> int:
+        """One call a core: a call alone uses every core, beside others one thread."""
+        return os.cpu_count() or 1
 
     def __init__(
         self, model_dir: Path, voice: PiperVoice, narrow: PiperVoice, language: str | None

@@ -1,7 +1,9 @@
 """XTTS-v2 and its fine-tunes (a Bangla XTTS among them), loaded with coqui-tts's Xtts model."""
 
+import contextlib
 import hashlib
 import pickle
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +13,7 @@ import torch
 import torchaudio
 from TTS.config.shared_configs import BaseDatasetConfig
 from TTS.tts.configs.xtts_config import XttsArgs, XttsAudioConfig, XttsConfig
+from TTS.tts.layers.xtts.gpt_inference import GPT2InferenceModel
 from TTS.tts.layers.xtts.tokenizer import VoiceBpeTokenizer
 from TTS.tts.models.xtts import Xtts, _legacy_safe_globals
 from TTS.tts.utils.text.cleaners import collapse_whitespace, lowercase
@@ -40,6 +43,9 @@ SAMPLING_OPTIONS = {
     "repetition_penalty": NumericOption(1.0, 100.0),
     "length_penalty": NumericOption(-10.0, 10.0),
 }
+GPU_PARALLEL = 4
+"""XTTS generations at once on a GPU by default: each decodes one token at a time, a launch-bound
+loop that leaves the GPU mostly idle, so several overlap well; each holds its own KV cache."""
 _WARM_UP_TEXT = {"bn": "নমস্কার।"}
 _CONFIG_CLASSES = [XttsConfig, XttsAudioConfig, XttsArgs, BaseDatasetConfig]
 
@@ -90,6 +96,25 @@ class _ReadOnlyXtts(Xtts):
         return checkpoint["model"]
 
 
+class _PrefixPerThread(GPT2InferenceModel):
+    """XTTS's GPT wrapper keeps the conditioning prefix of the generation under way on itself
+    (`store_prefix_emb`, then `generate`); kept per thread, generations on several threads each
+    see their own instead of the last one stored."""
+
+    @property
+    def cached_prefix_emb(self) -> torch.Tensor | None:
+        return getattr(self._prefixes, "emb", None)
+
+    @cached_prefix_emb.setter
+    def cached_prefix_emb(self, value: torch.Tensor | None) -> None:
+        self._prefixes.emb = value
+
+
+def _prefix_per_thread(inference: GPT2InferenceModel) -> None:
+    object.__setattr__(inference, "_prefixes", threading.local())
+    inference.__class__ = _PrefixPerThread
+
+
 @dataclass(frozen=True)
 class _Voice:
     gpt_cond_latent: torch.Tensor
@@ -101,6 +126,9 @@ class XttsEngine(Engine):
     speakers_xtts.pth with built-in voices."""
 
     family = "xtts"
+    # Generation keeps its state (KV cache, sampled tokens) per call and the weights are only
+    # read; the one shared mutable thing, the cloned-voice cache, is locked.
+    thread_safe = True
 
     def __init__(self, model_dir: Path, model: Xtts, config: XttsConfig, device: str) -> None:
         self.model_dir = model_dir
@@ -111,6 +139,8 @@ class XttsEngine(Engine):
         self.sample_rate = int(model.args.output_sample_rate)
         self._builtin = self._builtin_voices(model)
         self._cloned: OrderedDict[str, _Voice] = OrderedDict()
+        self._cloned_lock = threading.Lock()
+        self._thread = threading.local()
         languages = tuple(config.languages)
         self.voices = VoiceCatalog(
             speakers=tuple(self._builtin),
@@ -144,6 +174,7 @@ class XttsEngine(Engine):
                 f"{model_dir / 'model.pth'}: cannot load the XTTS checkpoint: {exc}"
             ) from exc
         model.tokenizer = ServingTokenizer(vocab_file=model_dir / "vocab.json")
+        _prefix_per_thread(model.gpt.gpt_inference)
         model.to(device)
         return cls(model_dir, model, config, device)
 
@@ -156,12 +187,31 @@ class XttsEngine(Engine):
             for name, entry in model.speaker_manager.speakers.items()
         }
 
+    def default_parallel(self) -> int:
+        """Several generations at once on a GPU; one on a CPU, where one already uses every
+        core."""
+        return GPU_PARALLEL if self._device.startswith("cuda") else 1
+
     def warm_up_text(self) -> str:
         """A short text in the default language."""
         return _WARM_UP_TEXT.get(self.voices.default_language or "", "Hello.")
 
     def synthesize(self, text: str, options: SynthesisOptions) -> np.ndarray:
-        """Say `text` with a built-in or cloned voice; long text is said sentence by sentence."""
+        """Say `text` with a built-in or cloned voice; long text is said sentence by sentence.
+        On a GPU each calling thread queues its work on a CUDA stream of its own, so calls from
+        several threads run on the GPU at once instead of one after another."""
+        with self._stream():
+            return self._synthesize(text, options)
+
+    def _stream(self) -> contextlib.AbstractContextManager:
+        if not self._device.startswith("cuda"):
+            return contextlib.nullcontext()
+        stream = getattr(self._thread, "stream", None)
+        if stream is None:
+            stream = self._thread.stream = torch.cuda.Stream(device=self._device)
+        return torch.cuda.stream(stream)
+
+    def _synthesize(self, text: str, options: SynthesisOptions) -> np.ndarray:
         voice = self._voice(options)
         language = options.language or self.voices.default_language or "en"
         sampling = {
@@ -213,13 +263,15 @@ class XttsEngine(Engine):
 
     def _cloned_voice(self, options: SynthesisOptions) -> _Voice:
         key = hashlib.sha256("".join(r.digest for r in options.references).encode()).hexdigest()
-        if key in self._cloned:
-            self._cloned.move_to_end(key)
-            return self._cloned[key]
+        with self._cloned_lock:
+            if key in self._cloned:
+                self._cloned.move_to_end(key)
+                return self._cloned[key]
         voice = self._conditioning(options)
-        self._cloned[key] = voice
-        if len(self._cloned) > LATENT_CACHE_SIZE:
-            self._cloned.popitem(last=False)
+        with self._cloned_lock:
+            self._cloned[key] = voice
+            if len(self._cloned) > LATENT_CACHE_SIZE:
+                self._cloned.popitem(last=False)
         return voice
 
     @torch.inference_mode()
