@@ -17,3 +17,20 @@ def voice_like_recording(seconds: float, sample_rate: int = 16000, fmt: str = "W
     buffer = io.BytesIO()
     soundfile.write(buffer, audio, sample_rate, format=fmt)
     return buffer.getvalue()
+
+
+def decode(data: bytes) -> tuple[np.ndarray, int]:
+    """Any encoded file the transformer makes (wav, mp3, opus, aac, flac, ogg), decoded to the
+    end by FFmpeg (PyAV) as a player would: mono float32 samples and their rate (Opus decodes
+    at 48 kHz whatever it was encoded from)."""
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        rate = container.streams.audio[0].rate
+        to_float = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        frames = [
+            converted.to_ndarray().reshape(-1)
+            for frame in container.decode(audio=0)
+            for converted in to_float.resample(frame)
+        ]
+    return (np.concatenate(frames) if frames else np.zeros(0, np.float32)), rate

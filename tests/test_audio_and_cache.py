@@ -1,4 +1,4 @@
-"""Encoders (decode what was encoded and compare), resampling, the streaming header, the cache."""
+"""Encoders (decode what was encoded and compare, whole and streamed), resampling, the cache."""
 
 import io
 
@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from transformer.audio import FORMATS, encode, encoding_rate, resample, streaming_wav_header
+from tests.audio_fixtures import decode
+from transformer.audio import FORMATS, Resampler, encoding_rate, resample
 from transformer.cache import ByteBoundedLRU
-from transformer.speech import Limits, SpeechRequestError, build_request
+from transformer.encoders import encode, open_encoder, pcm16
+from transformer.request import Limits, SpeechRequestError, build_request
 
 
 def tone(seconds: float, rate: int, hz: float = 440.0) -> np.ndarray:
@@ -21,27 +23,32 @@ def dominant_hz(audio: np.ndarray, rate: int) -> float:
     return float(np.fft.rfftfreq(len(audio), 1 / rate)[np.argmax(spectrum)])
 
 
-@pytest.mark.parametrize("name", ["wav", "flac", "ogg", "opus", "mp3"])
+ENCODED = ["wav", "mp3", "opus", "aac", "flac", "ogg"]
+
+
+@pytest.mark.parametrize("name", ENCODED)
 def test_each_format_decodes_back_to_the_same_tone(name):
     audio_format = FORMATS[name]
     rate = encoding_rate(audio_format, 22050)
     source = tone(1.0, rate)
     data = encode(source, rate, audio_format)
-    decoded, decoded_rate = soundfile.read(io.BytesIO(data), dtype="float32")
-    assert decoded_rate == rate
-    assert abs(len(decoded) - len(source)) < 0.06 * rate  # codec padding
-    assert abs(dominant_hz(decoded, rate) - 440) < 5
+    decoded, decoded_rate = decode(data)
+    assert decoded_rate == (48000 if name == "opus" else rate)
+    assert abs(len(decoded) / decoded_rate - 1.0) < 0.08  # codec priming and padding
+    assert abs(dominant_hz(decoded, decoded_rate) - 440) < 5
     if name in ("wav", "flac"):
         assert np.max(np.abs(decoded - source)) < 1e-4  # lossless, 16-bit
+    if name == "mp3":
+        assert len(decoded) == len(source)  # the whole file's header states the encoder delay
 
 
 def test_pcm_is_raw_16_bit_little_endian():
-    data = encode(np.array([0.0, 0.5, -1.0, 1.0], dtype=np.float32), 16000, FORMATS["pcm"])
+    data = pcm16(np.array([0.0, 0.5, -1.0, 1.0], dtype=np.float32))
     assert np.frombuffer(data, "<i2").tolist() == [0, 16384, -32767, 32767]
 
 
 def test_out_of_range_samples_are_clipped_not_wrapped():
-    data = encode(np.array([2.0, -3.0], dtype=np.float32), 16000, FORMATS["pcm"])
+    data = pcm16(np.array([2.0, -3.0], dtype=np.float32))
     assert np.frombuffer(data, "<i2").tolist() == [32767, -32767]
 
 
@@ -57,12 +64,53 @@ def test_resampling_keeps_pitch_and_duration():
     assert abs(dominant_hz(resampled, 16000) - 440) < 2
 
 
-def test_streaming_wav_header_is_a_valid_wav_prefix():
-    pcm = encode(tone(0.5, 16000), 16000, FORMATS["pcm"])
-    header = streaming_wav_header(16000)
-    assert len(header) == 44
-    decoded, rate = soundfile.read(io.BytesIO(header + pcm), dtype="float32")
-    assert rate == 16000 and len(decoded) == 8000
+def streamed(name: str, pieces: list[np.ndarray], rate: int) -> list[bytes]:
+    encoder = open_encoder(FORMATS[name], rate, streaming=True)
+    return [encoder.write(piece) for piece in pieces] + [encoder.close()]
+
+
+@pytest.mark.parametrize("name", ENCODED)
+def test_a_streamed_file_is_one_file_that_decodes_to_the_end(name):
+    """Sentences encoded one after another make one file: a player that stops at the first
+    file's end (a second header, a second Ogg stream) would hear one sentence only."""
+    rate = encoding_rate(FORMATS[name], 22050)
+    sentences = [tone(0.7, rate, hz) for hz in (300, 440, 600)]
+    chunks = streamed(name, sentences, rate)
+    data = b"".join(chunks)
+    decoded, decoded_rate = decode(data)
+    whole, _ = decode(encode(np.concatenate(sentences), rate, FORMATS[name]))
+    # An MP3 stream cannot carry the encoder delay that a whole file's header states.
+    assert abs(len(decoded) - len(whole)) < 0.08 * decoded_rate
+    last = decoded[-int(0.5 * decoded_rate) : -int(0.1 * decoded_rate)]
+    assert abs(dominant_hz(last, decoded_rate) - 600) < 10  # the last sentence is heard
+    header = {"wav": b"RIFF", "mp3": b"ID3", "opus": b"OpusHead", "aac": None}.get(name)
+    if header is not None:
+        assert data.count(header) == 1
+    if name in ("opus", "ogg"):
+        assert data.count(b"OggS\x00\x02") == 1  # one beginning-of-stream page
+
+
+@pytest.mark.parametrize("name", ["wav", "mp3", "opus", "aac", "flac"])
+def test_a_stream_sends_audio_before_it_ends(name):
+    rate = encoding_rate(FORMATS[name], 22050)
+    chunks = streamed(name, [tone(1.0, rate), tone(1.0, rate)], rate)
+    assert len(chunks[0]) > 0 and len(chunks[1]) > 0
+
+
+def test_a_streamed_wav_has_one_header_of_unknown_length():
+    rate = 16000
+    data = b"".join(streamed("wav", [tone(0.25, rate), tone(0.25, rate)], rate))
+    assert data[4:8] == b"\xff\xff\xff\xff" and data[40:44] == b"\xff\xff\xff\xff"
+    decoded, decoded_rate = soundfile.read(io.BytesIO(data), dtype="float32")
+    assert decoded_rate == rate and len(decoded) == 8000
+
+
+def test_streamed_resampling_has_no_seams():
+    source = tone(1.0, 22050)
+    resample_piecewise = Resampler(22050, 24000)
+    pieces = [resample_piecewise(part) for part in np.array_split(source, 7)]
+    pieces.append(resample_piecewise(np.zeros(0, np.float32), last=True))
+    np.testing.assert_allclose(np.concatenate(pieces), resample(source, 22050, 24000), atol=1e-6)
 
 
 def test_cache_evicts_least_recently_used_by_bytes():
@@ -86,8 +134,8 @@ def test_cache_evicts_least_recently_used_by_bytes():
         ({"text": " "}, "'text' is empty"),
         ({"text": "x" * 11}, "at most 10 are allowed"),
         (
-            {"audio_format": "aac"},
-            "unknown format 'aac'; available: wav, flac, ogg, opus, mp3, pcm",
+            {"audio_format": "m4a"},
+            "unknown format 'm4a'; available: wav, mp3, opus, aac, flac, ogg, pcm",
         ),
         ({"speed": 5}, "'speed' must be a number from 0.25 to 4"),
         ({"speed": "quick"}, "'speed' must be a number"),

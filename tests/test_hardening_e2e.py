@@ -476,16 +476,32 @@ def cpu_seconds(server: PredictorServer) -> float:
 LONG_TEXT = " ".join(f"This is sentence number {n} of a long story." for n in range(1, 200))
 
 
-@pytest.mark.parametrize("protocol", ["grpc-v2", "v2"])
-def test_a_client_that_leaves_stops_its_work(piper_dir, log_dir, protocol):
-    predictor = start_predictor(piper_dir, f"leave-{protocol}", log_dir, "--max_batch_size", "4")
+def leave_a_stream(transformer: PredictorServer) -> None:
+    """Read the first audio of a streamed response, then hang up."""
+    url = f"{transformer.http_url}/v1/audio/speech"
+    body = {"input": LONG_TEXT, "response_format": "mp3"}
+    with httpx.stream("POST", url, json=body, timeout=60) as response:
+        assert response.status_code == 200
+        assert next(response.iter_bytes())
+
+
+@pytest.mark.parametrize(
+    ("protocol", "streamed"), [("grpc-v2", False), ("v2", False), ("v2", True)]
+)
+def test_a_client_that_leaves_stops_its_work(piper_dir, log_dir, protocol, streamed):
+    name = f"leave-{protocol}-{streamed}"
+    predictor = start_predictor(piper_dir, name, log_dir, "--max_batch_size", "4")
     transformer = start_transformer(predictor, log_dir, "--max_batch_size", "4", protocol=protocol)
     try:
         full_started = cpu_seconds(predictor)
-        assert speech(transformer, input=LONG_TEXT[:2000], response_format="pcm").status_code == 200
+        short = speech(transformer, input=LONG_TEXT[:2000], response_format="pcm", stream=False)
+        assert short.status_code == 200
         full_cost = cpu_seconds(predictor) - full_started
-        with pytest.raises(httpx.TimeoutException):
-            speech(transformer, input=LONG_TEXT, response_format="pcm", timeout=1.0)
+        if streamed:
+            leave_a_stream(transformer)
+        else:
+            with pytest.raises(httpx.TimeoutException):
+                speech(transformer, input=LONG_TEXT, response_format="pcm", stream=False, timeout=1)
         time.sleep(0.5)
         after_leaving = cpu_seconds(predictor)
         time.sleep(4)

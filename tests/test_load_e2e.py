@@ -10,6 +10,7 @@ from pathlib import Path
 
 import grpc
 import httpx
+import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from tritonclient.grpc import service_pb2 as pb
@@ -174,13 +175,37 @@ def speak_at_once(transformer: PredictorServer, label: str, count: int) -> list[
 
 
 def test_the_transformer_passes_the_predictors_429_on(small_queue):
+    """A request whose first sentence the predictor refuses is a 429 with Retry-After; the
+    later sentences of a request already answering wait their turn instead (below)."""
+    predictor, transformer = small_queue
+
+    async def refused_while_busy() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
+        async with httpx.AsyncClient(timeout=120) as client:
+            two_long = infer_body(LONG, LONG)
+            busy = asyncio.create_task(client.post(predictor.infer_url, json=two_long))
+            await asyncio.sleep(0.3)
+            url = f"{transformer.http_url}/v1/audio/speech"
+            refused = await client.post(url, json={"input": "Passed on.", "response_format": "pcm"})
+            whole = await client.post(url, json={"input": "Refused too.", "stream": False})
+            return refused, whole, await busy
+
+    refused, whole, busy = asyncio.run(refused_while_busy())
+    assert busy.status_code == 200
+    for response in (refused, whole):
+        assert response.status_code == 429, response.text
+        assert response.headers["retry-after"] == "1"
+        assert response.json()["error"]["type"] == "rate_limit_error"
+
+
+def test_a_request_already_answering_waits_out_the_predictors_429s(small_queue):
     _, transformer = small_queue
     responses = speak_at_once(transformer, "Passed on", 6)
     statuses = [r.status_code for r in responses]
-    assert 429 in statuses and 200 in statuses and set(statuses) <= {200, 429}, statuses
-    refused = next(r for r in responses if r.status_code == 429)
-    assert refused.headers["retry-after"] == "1"
-    assert refused.json()["error"]["type"] == "rate_limit_error"
+    assert set(statuses) <= {200, 429}, statuses
+    for response in responses:
+        if response.status_code == 200:
+            audio = np.frombuffer(response.content, "<i2")
+            assert len(audio) / 22050 > 0.8 * len(LONG) / 19, "the whole text is said"
 
 
 def test_the_transformer_bounds_its_own_requests(piper_server, log_dir):

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from transformer.speech import Limits, SpeechRequestError, build_request, plan
+from transformer.plan import plan
+from transformer.request import Limits, SpeechRequestError, build_request
 from transformer.text.bangla import DIGIT_WORDS
 from transformer.text.ssml import (
     Pause,

@@ -196,7 +196,7 @@ def test_bangla_through_the_transformer_to_xtts(bangla_transformer):
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [
-        ({"format": "aac"}, "unknown format 'aac'; available: wav, flac, ogg, opus, mp3, pcm"),
+        ({"format": "m4a"}, "unknown format 'm4a'; available: wav, mp3, opus, aac, flac, ogg, pcm"),
         ({"speed": "9"}, "'speed' must be a number from 0.25 to 4"),
         ({"sample_rate": 1000}, "'sample_rate' must be a whole number from 8000 to 48000"),
         ({"voice": "nobody"}, "unknown speaker 'nobody'"),
@@ -219,15 +219,16 @@ def test_bad_openai_requests_are_400s_in_openai_shape(joe_transformer):
     url = f"{joe_transformer.http_url}/v1/audio/speech"
     cases = [
         (
-            {"input": "hi", "response_format": "aac"},
-            "'response_format': Input should be 'wav', 'flac', 'ogg', 'opus', 'mp3' or 'pcm'",
+            {"input": "hi", "response_format": "m4a"},
+            "'response_format': Input should be 'wav', 'mp3', 'opus', 'aac', 'flac', 'ogg' or "
+            "'pcm'",
         ),
         ({"input": ""}, "'input' is empty"),
         ({"input": "hi", "colour": "red"}, "unknown field 'colour'; allowed: input, model"),
-        ({"input": "hi", "stream_format": "sse"}, "'stream_format': Input should be 'audio'"),
+        ({"input": "hi", "stream_format": "text"}, "'stream_format': Input should be 'audio' or"),
         (
-            {"input": "hi", "response_format": "flac", "stream_format": "audio"},
-            "cannot be streamed",
+            {"input": "hi", "stream": False, "stream_format": "sse"},
+            "'stream_format' 'sse' streams; it cannot be used with 'stream': false",
         ),
     ]
     for body, message in cases:

@@ -7,13 +7,9 @@ from kserve import model_server
 from transformer.cache import ByteBoundedLRU
 from transformer.model import SpeechTransformer
 from transformer.openai import openai_router
+from transformer.pipeline import AUDIO_OVERRUN, SpeechService
 from transformer.predictor_client import PredictorClient
-from transformer.speech import (
-    AUDIO_OVERRUN,
-    Limits,
-    SpeechService,
-    default_max_audio_seconds,
-)
+from transformer.request import Limits, default_max_audio_seconds
 from voxraga import kserve_compat
 from voxraga.contract import MIB
 from voxraga.http_guard import BodyLimits

@@ -1,4 +1,5 @@
-"""OpenAI-compatible routes: POST /v1/audio/speech, and POST /v1/normalize for debugging.
+"""OpenAI-compatible routes: POST /v1/audio/speech (streamed by default, as OpenAI's, or as
+server-sent events), and POST /v1/normalize for debugging.
 
 Bodies are read with pydantic models, which also describe them in the OpenAPI spec (`/docs`,
 and what the fuzzing tests generate requests from). Every problem is a 400 in OpenAI's error
@@ -6,7 +7,11 @@ shape naming the field the client sent.
 """
 
 import asyncio
+import base64
 import json
+import math
+import re
+from collections.abc import AsyncIterator
 from typing import Literal, TypeVar
 
 from fastapi import APIRouter, Request
@@ -15,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from transformer import metrics
 from transformer.audio import FORMATS, SAMPLE_RATE_RANGE
+from transformer.pipeline import Speech, SpeechService, StreamError
 from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
-from transformer.speech import SpeechRequestError, SpeechService, build_request, plan
+from transformer.request import SpeechRequestError, build_request
 from transformer.text.ssml import Pause
 from voxraga.contract import MODEL_VERSION_HEADER, SPEED_RANGE
 from voxraga.error_log import log_error
@@ -28,6 +34,11 @@ OPENAI_VOICES = frozenset(
 """OpenAI's voice names: clients send them by default; they mean the model's default voice."""
 NAME_CHARS = 64
 MAX_VALIDATION_PROBLEMS = 5
+OUTPUT_TOKENS_PER_SECOND = 50
+"""SSE usage counts audio as one output token per 20 ms."""
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+"""SSE usage counts input as words and punctuation marks (the model has no text tokenizer that
+a client could compare)."""
 
 
 class SpeechBody(BaseModel):
@@ -46,8 +57,15 @@ class SpeechBody(BaseModel):
     )
     speed: float | None = Field(None, ge=SPEED_RANGE[0], le=SPEED_RANGE[1])
     language: str | None = Field(None, min_length=1, max_length=NAME_CHARS)
-    stream_format: Literal["audio"] | None = Field(
-        None, description="'audio': raw audio sent sentence by sentence as it is made."
+    stream: bool | None = Field(
+        None,
+        description="true (the default): the file is sent sentence by sentence as it is made; "
+        "false: the whole file at once, with Content-Length.",
+    )
+    stream_format: Literal["audio", "sse"] | None = Field(
+        None,
+        description="'audio' (the default): the file itself; 'sse': server-sent events, "
+        "speech.audio.delta with base64 audio, then speech.audio.done with usage.",
     )
     instructions: str | None = Field(
         None, max_length=4096, description="Accepted for OpenAI clients; not used."
@@ -179,14 +197,18 @@ def openai_router(service: SpeechService) -> APIRouter:
                 text_field="input",
                 limits=service.limits,
             )
-            if body.stream_format == "audio":
-                chunks, info = await service.stream(speech_request, "openai")
-                return StreamingResponse(
-                    chunks,
-                    media_type=info.audio_format.content_type,
-                    headers={MODEL_VERSION_HEADER: info.model_version},
+            if body.stream is False:
+                if body.stream_format == "sse":
+                    raise SpeechRequestError(
+                        "'stream_format' 'sse' streams; it cannot be used with 'stream': false"
+                    )
+                result = await service.synthesize(speech_request, "openai")
+                return Response(
+                    result.audio,
+                    media_type=result.audio_format.content_type,
+                    headers={MODEL_VERSION_HEADER: result.model_version},
                 )
-            result = await service.synthesize(speech_request, "openai")
+            info, chunks = await service.stream(speech_request, "openai")
         except (SpeechRequestError, PredictorRejectedError) as exc:
             return _error(route, 400, str(exc), "invalid_request_error")
         except TooManyRequestsError as exc:
@@ -195,10 +217,12 @@ def openai_router(service: SpeechService) -> APIRouter:
             return response
         except PredictorUnavailableError as exc:
             return _error(route, 503, str(exc), "service_unavailable")
-        return Response(
-            result.audio,
-            media_type=result.audio_format.content_type,
-            headers={MODEL_VERSION_HEADER: result.model_version},
+        headers = {MODEL_VERSION_HEADER: info.model_version}
+        if body.stream_format == "sse":
+            events = _events(chunks, body.input, info)
+            return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+        return StreamingResponse(
+            _until_error(chunks), media_type=info.audio_format.content_type, headers=headers
         )
 
     @router.post(
@@ -216,7 +240,7 @@ def openai_router(service: SpeechService) -> APIRouter:
                 text_field="input",
                 limits=service.limits,
             )
-            steps = plan(speech_request, service.default_language, service.limits)
+            steps = service.plan(speech_request)
         except (BodyError, SpeechRequestError) as exc:
             return _error(route, 400, str(exc), "invalid_request_error")
         return JSONResponse(
@@ -232,3 +256,42 @@ def openai_router(service: SpeechService) -> APIRouter:
         )
 
     return router
+
+
+async def _until_error(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The file's bytes; a stream that fails after it started just ends (the error is logged:
+    the status line has gone)."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except StreamError:
+        return
+
+
+def _event(payload: dict) -> bytes:
+    return f"data: {json.dumps(payload)}\n\n".encode()
+
+
+async def _events(chunks: AsyncIterator[bytes], text: str, info: Speech) -> AsyncIterator[bytes]:
+    """OpenAI's speech events: a `speech.audio.delta` per chunk of the file, base64, then
+    `speech.audio.done` with usage; an `error` event if the stream fails after it started."""
+    try:
+        async for chunk in chunks:
+            yield _event(
+                {"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode("ascii")}
+            )
+    except StreamError as exc:
+        yield _event({"type": "error", "error": {"message": str(exc), "type": "server_error"}})
+        return
+    input_tokens = len(_TOKEN.findall(text))
+    output_tokens = math.ceil(info.duration_seconds * OUTPUT_TOKENS_PER_SECOND)
+    yield _event(
+        {
+            "type": "speech.audio.done",
+            "usage": {
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "total_tokens": input_tokens + output_tokens,
+            },
+        }
+    )

@@ -1,0 +1,403 @@
+"""The synthesis pipeline: a planned request said through the predictor, in order, as it is made.
+
+A request's sentences go to the predictor in calls that grow (one sentence, then one, two, four…
+up to the batch size), a few calls ahead of the one being encoded and sent, so the first audio
+leaves after one sentence and the rest keep ahead of it. Where the model streams (XTTS), a
+sentence's audio comes token chunk by token chunk. Whole files, streamed files, SSE and the
+WebSocket all read the same pipeline; knows nothing of HTTP or KServe.
+"""
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from transformer import metrics
+from transformer.audio import AudioFormat, Resampler, encoding_rate, silence
+from transformer.cache import ByteBoundedLRU
+from transformer.encoders import encode, open_encoder
+from transformer.plan import Piece, plan
+from transformer.request import Limits, SpeechRequest, SpeechRequestError
+from transformer.text.ssml import Pause
+from voxraga.contract import LANGUAGE_PARAMETER, SPEAKER_PARAMETER, SPEED_PARAMETER
+from voxraga.error_log import log_error
+from voxraga.overload import TooManyRequestsError
+
+if TYPE_CHECKING:  # the client pulls in KServe's gRPC protos, which planning does not need
+    from transformer.predictor_client import PredictorClient
+
+
+LOOKAHEAD_CALLS = 3
+"""Predictor calls one request keeps in flight once its first is said."""
+CALL_CHARS_AT_SPEED_1 = 1500
+"""One predictor call carries at most this many characters once padded to its longest item
+(times the speed): about 100 s of audio, a reply far below the predictor's response bound."""
+AUDIO_OVERRUN = 2.0
+"""A model that speaks far slower than the estimate is stopped at this multiple of the bound."""
+RETRY_ATTEMPTS = 5
+"""How often a call after the first is retried when the predictor is at capacity: the request
+is already admitted (and maybe half sent), so it waits its turn instead of failing."""
+MAX_RETRY_WAIT_S = 2.0
+
+
+class StreamError(RuntimeError):
+    """A stream that had started could not be finished; the message says why (already logged)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    """A stretch of the output, in order."""
+
+    audio: np.ndarray
+    """Float32 PCM at the rendering's sample rate."""
+    sentence: str | None
+    """The sentence this audio says (None: a pause between sentences)."""
+    ends: bool
+    """Whether this is the last stretch of that sentence (always true for a pause)."""
+
+
+@dataclasses.dataclass
+class Speech:
+    """An encoded file (empty while it streams) and what describes it."""
+
+    audio: bytes
+    audio_format: AudioFormat
+    sample_rate: int
+    duration_seconds: float
+    model_version: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Said:
+    index: int
+    """The step of the plan this audio says."""
+    audio: np.ndarray
+    done: bool
+    """Whether the step's audio is complete."""
+    sample_rate: int
+    model_version: str
+
+
+class Rendering:
+    """A request being said: `segments` yields its audio in order as it is made. Close it (or
+    read it to the end) to stop what is still being synthesized."""
+
+    def __init__(
+        self,
+        segments: AsyncGenerator[Segment, None],
+        said: AsyncGenerator[_Said, None],
+        sample_rate: int,
+        model_version: str,
+    ) -> None:
+        self.segments = segments
+        self._said = said
+        self.sample_rate = sample_rate
+        self.model_version = model_version
+
+    async def aclose(self) -> None:
+        """Stop the synthesis still under way."""
+        await self.segments.aclose()
+        await self._said.aclose()
+
+
+@contextlib.contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Time a stage of the request (tts_stage_seconds)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        metrics.STAGE_SECONDS.labels(name).observe(time.perf_counter() - started)
+
+
+class SpeechService:
+    """Turns SpeechRequests into speech through one predictor."""
+
+    def __init__(
+        self,
+        client: "PredictorClient",
+        *,
+        default_language: str = "en",
+        limits: Limits | None = None,
+        cache: ByteBoundedLRU[Speech] | None = None,
+        max_concurrent_requests: int = 32,
+    ) -> None:
+        self.client = client
+        self.default_language = default_language
+        self.limits = limits or Limits()
+        self.cache = cache
+        self.max_concurrent_requests = max_concurrent_requests
+        self._in_progress = 0
+
+    @contextlib.contextmanager
+    def admitted(self) -> Iterator[None]:
+        """Hold one of the bounded places for requests (and WebSocket sessions) in progress;
+        refuse past the bound. The event loop is the only caller: no lock."""
+        if self._in_progress >= self.max_concurrent_requests:
+            raise TooManyRequestsError(
+                f"the transformer is at capacity: {self._in_progress} requests in progress, "
+                f"at most {self.max_concurrent_requests} (--max_concurrent_requests); retry "
+                "shortly"
+            )
+        self._in_progress += 1
+        try:
+            yield
+        finally:
+            self._in_progress -= 1
+
+    def plan(self, request: SpeechRequest) -> list[Piece | Pause]:
+        """The request's sentences and pauses (tts_stage_seconds{stage="normalize"})."""
+        with stage("normalize"):
+            return plan(request, self.default_language, self.limits)
+
+    async def synthesize(self, request: SpeechRequest, route: str) -> Speech:
+        """The whole file; repeated requests come from the cache. `route` labels the metrics."""
+        started = time.perf_counter()
+        key = request.cache_key()
+        if self.cache is not None and (cached := self.cache.get(key)) is not None:
+            metrics.CACHE_HITS.inc()
+            metrics.TIME_TO_FIRST_AUDIO.labels(route).observe(time.perf_counter() - started)
+            return cached
+        with self.admitted():
+            steps = self.plan(request)
+            with stage("predict"):
+                rendering = await self.render(request, steps)
+                pieces = [segment.audio async for segment in rendering.segments]
+            audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+            with stage("encode"):
+                # Encoding is CPU work: off the event loop, which keeps serving.
+                encoded = await asyncio.to_thread(
+                    encode, audio, rendering.sample_rate, request.audio_format
+                )
+        speech = Speech(
+            encoded,
+            request.audio_format,
+            rendering.sample_rate,
+            round(len(audio) / rendering.sample_rate, 3),
+            rendering.model_version,
+        )
+        if self.cache is not None:
+            self.cache.put(key, speech, len(speech.audio))
+        metrics.TIME_TO_FIRST_AUDIO.labels(route).observe(time.perf_counter() - started)
+        return speech
+
+    async def stream(
+        self, request: SpeechRequest, route: str
+    ) -> tuple[Speech, AsyncIterator[bytes]]:
+        """One file of the requested format, its bytes sent as they are encoded.
+
+        Returns a Speech describing the stream (no audio; its duration counts up as the audio is
+        sent) and the byte iterator. The first
+        audio is made before this returns, so that what fails early is still a plain error;
+        what fails later ends the iterator with StreamError. The request's place is held until
+        the iterator ends or is closed (or, never read, is collected: it has started, so the
+        event loop closes it).
+        """
+        stream = self._stream(request, route)
+        info = await anext(stream)
+        assert isinstance(info, Speech)
+        return info, stream  # type: ignore[return-value]
+
+    async def _stream(self, request: SpeechRequest, route: str) -> AsyncIterator[Speech | bytes]:
+        started = time.perf_counter()
+        key = request.cache_key(streamed=True)
+        if self.cache is not None and (cached := self.cache.get(key)) is not None:
+            metrics.CACHE_HITS.inc()
+            yield dataclasses.replace(cached, audio=b"")
+            metrics.TIME_TO_FIRST_AUDIO.labels(route).observe(time.perf_counter() - started)
+            yield cached.audio
+            return
+        with self.admitted():
+            rendering = await self.render(request, self.plan(request))
+            try:
+                info = Speech(
+                    b"", request.audio_format, rendering.sample_rate, 0.0, rendering.model_version
+                )
+                yield info
+                encoder = open_encoder(request.audio_format, rendering.sample_rate, streaming=True)
+                sent: list[bytes] = []
+                samples = 0
+                predicting = encoding = 0.0
+                while True:
+                    mark = time.perf_counter()
+                    segment = await anext(rendering.segments, None)
+                    predicting += time.perf_counter() - mark
+                    if segment is None:
+                        break
+                    mark = time.perf_counter()
+                    data = await asyncio.to_thread(encoder.write, segment.audio)
+                    encoding += time.perf_counter() - mark
+                    samples += len(segment.audio)
+                    info.duration_seconds = round(samples / rendering.sample_rate, 3)
+                    if data:
+                        if not sent:
+                            elapsed = time.perf_counter() - started
+                            metrics.TIME_TO_FIRST_AUDIO.labels(route).observe(elapsed)
+                        sent.append(data)
+                        yield data
+                sent.append(await asyncio.to_thread(encoder.close))
+                metrics.STAGE_SECONDS.labels("predict").observe(predicting)
+                metrics.STAGE_SECONDS.labels("encode").observe(encoding)
+                yield sent[-1]
+            except Exception as exc:
+                status = 400 if isinstance(exc, ValueError) else 503
+                log_error(route, status, f"the stream ended early: {exc}")
+                raise StreamError(str(exc)) from exc
+            finally:
+                await rendering.aclose()
+        if self.cache is not None:
+            whole = dataclasses.replace(info, audio=b"".join(sent))
+            self.cache.put(key, whole, len(whole.audio))
+
+    async def render(self, request: SpeechRequest, steps: list[Piece | Pause]) -> Rendering:
+        """Start saying `steps`; returns once the first audio is made (its errors raise here)."""
+        said = self._said(request, steps)
+        try:
+            first = await anext(said)
+        except BaseException:
+            await said.aclose()
+            raise
+        rate = encoding_rate(request.audio_format, request.sample_rate or first.sample_rate)
+        segments = self._timeline(steps, first, said, Resampler(first.sample_rate, rate))
+        return Rendering(segments, said, rate, first.model_version)
+
+    async def _timeline(
+        self,
+        steps: list[Piece | Pause],
+        first: _Said,
+        said: AsyncGenerator[_Said, None],
+        resample: Resampler,
+    ) -> AsyncGenerator[Segment, None]:
+        """The audio of each step in order, pauses included, at the output rate; stops a model
+        that makes far more audio than the request's bound."""
+        rate = first.sample_rate
+        bound = AUDIO_OVERRUN * self.limits.max_audio_seconds * rate
+        made = 0
+        next_step = 0
+
+        def pauses(until: int) -> np.ndarray:
+            seconds = sum(s.seconds for s in steps[next_step:until] if isinstance(s, Pause))
+            return resample(silence(seconds, rate))
+
+        try:
+            item: _Said | None = first
+            while item is not None:
+                if (gap := pauses(item.index)).size:
+                    yield Segment(gap, None, True)
+                next_step = item.index
+                made += len(item.audio)
+                if made > bound:
+                    raise SpeechRequestError(
+                        f"the model made more than {AUDIO_OVERRUN:g} times the "
+                        f"{self.limits.max_audio_seconds:g} s this request may make "
+                        "(--max_audio_seconds); send less text"
+                    )
+                piece = steps[item.index]
+                text = piece.text if isinstance(piece, Piece) else None
+                yield Segment(resample(item.audio), text, item.done)
+                if item.done:
+                    next_step = item.index + 1
+                item = await anext(said, None)
+            tail = np.concatenate([pauses(len(steps)), resample(np.zeros(0, np.float32), True)])
+            if tail.size:
+                yield Segment(tail, None, True)
+        finally:
+            await said.aclose()
+
+    async def _said(
+        self, request: SpeechRequest, steps: list[Piece | Pause]
+    ) -> AsyncGenerator[_Said, None]:
+        """The predictor's audio for each piece, in order, with calls in flight ahead."""
+        groups = iter(self._groups(steps))
+        calls: deque[tuple[asyncio.Task, asyncio.Queue]] = deque()
+
+        def launch(retry: bool) -> bool:
+            group = next(groups, None)
+            if group is None:
+                return False
+            queue: asyncio.Queue = asyncio.Queue()
+            task = asyncio.create_task(self._call(request, group, queue, retry))
+            calls.append((task, queue))
+            return True
+
+        # The first call alone: under load, other requests' first sentences come before this
+        # one's later ones. Once it is said, LOOKAHEAD_CALLS stay in flight.
+        launch(retry=False)
+        try:
+            while calls:
+                _, queue = calls[0]
+                while (item := await queue.get()) is not None:
+                    if isinstance(item, BaseException):
+                        raise item
+                    yield item
+                calls.popleft()
+                while len(calls) < LOOKAHEAD_CALLS and launch(retry=True):
+                    pass
+        finally:
+            for task, _ in calls:
+                task.cancel()
+            await asyncio.gather(*(task for task, _ in calls), return_exceptions=True)
+
+    async def _call(
+        self,
+        request: SpeechRequest,
+        group: list[tuple[int, Piece]],
+        queue: asyncio.Queue,
+        retry: bool,
+    ) -> None:
+        """Say one group in one predictor call, into `queue`: each piece's audio, then None (or
+        the error). Calls after a request's first wait out the predictor's 429s."""
+        texts = [piece.text for _, piece in group]
+        parameters = self._parameters(request, group[0][1])
+        try:
+            for attempt in range(RETRY_ATTEMPTS + 1):
+                try:
+                    said = await self.client.synthesize(texts, parameters)
+                    break
+                except TooManyRequestsError as exc:
+                    if not retry or attempt == RETRY_ATTEMPTS:
+                        raise
+                    await asyncio.sleep(min(exc.retry_after_s, MAX_RETRY_WAIT_S))
+            for (index, _), audio in zip(group, said.items, strict=True):
+                queue.put_nowait(_Said(index, audio, True, said.sample_rate, said.model_version))
+            queue.put_nowait(None)
+        except Exception as exc:
+            queue.put_nowait(exc)
+
+    def _groups(self, steps: list[Piece | Pause]) -> list[list[tuple[int, Piece]]]:
+        """Pieces in call-sized groups of 1, 1, 2, 4… up to the batch size, each within what
+        one call may carry: the first audio waits for one sentence only, later calls batch."""
+        groups: list[list[tuple[int, Piece]]] = []
+        for index, step in enumerate(steps):
+            if not isinstance(step, Piece):
+                continue
+            if groups:
+                size = min(2 ** max(len(groups) - 2, 0), self.limits.max_batch_size)
+                if len(groups[-1]) < size and self._fits(groups[-1], step):
+                    groups[-1].append((index, step))
+                    continue
+            groups.append([(index, step)])
+        return groups
+
+    def _fits(self, group: list[tuple[int, Piece]], piece: Piece) -> bool:
+        """Whether `piece` may join `group` in one predictor call: same language and speed,
+        within the batch size, and a reply (padded to the longest item) of bounded size."""
+        first = group[0][1]
+        longest = max(len(piece.text), *(len(p.text) for _, p in group))
+        return (
+            (first.language, first.speed) == (piece.language, piece.speed)
+            and len(group) < self.limits.max_batch_size
+            and (len(group) + 1) * longest <= CALL_CHARS_AT_SPEED_1 * piece.speed
+        )
+
+    def _parameters(self, request: SpeechRequest, piece: Piece) -> dict[str, object]:
+        return {
+            SPEAKER_PARAMETER: request.voice,
+            LANGUAGE_PARAMETER: piece.language,
+            SPEED_PARAMETER: piece.speed,
+        }
