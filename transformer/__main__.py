@@ -10,6 +10,7 @@ from transformer.openai import openai_router
 from transformer.pipeline import AUDIO_OVERRUN, SpeechService
 from transformer.predictor_client import PredictorClient
 from transformer.request import Limits, default_max_audio_seconds
+from transformer.websocket import websocket_router
 from voxraga import kserve_compat
 from voxraga.contract import MIB
 from voxraga.http_guard import BodyLimits
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     kserve_compat.apply()
     model_server.app.include_router(openai_router(service))
+    model_server.app.include_router(websocket_router(service))
     options = ServingOptions(
         api_key=api_key,
         enable_model_repository=args.enable_model_repository,

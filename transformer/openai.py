@@ -137,10 +137,10 @@ async def _read_body(request: Request, model: type[Body]) -> Body:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise BodyError(_validation_message(exc, model)) from None
+        raise BodyError(validation_message(exc, model)) from None
 
 
-def _validation_message(exc: ValidationError, body: type[BaseModel]) -> str:
+def validation_message(exc: ValidationError, body: type[BaseModel]) -> str:
     """Pydantic's findings, each naming the field as the client sent it."""
     problems = []
     for error in exc.errors()[:MAX_VALIDATION_PROBLEMS]:

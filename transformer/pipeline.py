@@ -164,27 +164,29 @@ class SpeechService:
             metrics.TIME_TO_FIRST_AUDIO.labels(route).observe(time.perf_counter() - started)
             return cached
         with self.admitted():
-            steps = self.plan(request)
-            with stage("predict"):
-                rendering = await self.render(request, steps)
-                pieces = [segment.audio async for segment in rendering.segments]
-            audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+            audio, sample_rate, version = await self.pcm(request)
             with stage("encode"):
                 # Encoding is CPU work: off the event loop, which keeps serving.
-                encoded = await asyncio.to_thread(
-                    encode, audio, rendering.sample_rate, request.audio_format
-                )
+                encoded = await asyncio.to_thread(encode, audio, sample_rate, request.audio_format)
         speech = Speech(
-            encoded,
-            request.audio_format,
-            rendering.sample_rate,
-            round(len(audio) / rendering.sample_rate, 3),
-            rendering.model_version,
+            encoded, request.audio_format, sample_rate, round(len(audio) / sample_rate, 3), version
         )
         if self.cache is not None:
             self.cache.put(key, speech, len(speech.audio))
         metrics.TIME_TO_FIRST_AUDIO.labels(route).observe(time.perf_counter() - started)
         return speech
+
+    async def pcm(self, request: SpeechRequest) -> tuple[np.ndarray, int, str]:
+        """The request's whole audio, unencoded: samples, their rate, the model version."""
+        steps = self.plan(request)
+        with stage("predict"):
+            rendering = await self.render(request, steps)
+            try:
+                pieces = [segment.audio async for segment in rendering.segments]
+            finally:
+                await rendering.aclose()
+        audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        return audio, rendering.sample_rate, rendering.model_version
 
     async def stream(
         self, request: SpeechRequest, route: str

@@ -48,11 +48,14 @@ class RequestGuard:
         self.body_limits = body_limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         route = f"{scope['method']} {scope['path']}"
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _headers(scope)
         if (
             self.api_key is not None
             and not is_open_path(scope["path"])
@@ -72,6 +75,16 @@ class RequestGuard:
             await _answer(send, route, 413, _too_large(declared + " bytes", limit))
             return
         await _Exchange(self.app, scope, receive, send, limit, route).run()
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket needs the key in its handshake's `Authorization` header; without it the
+        handshake is refused (HTTP 403) before the route sees it."""
+        authorization = _headers(scope).get("authorization")
+        if self.api_key is not None and not bearer_matches(authorization, self.api_key):
+            log_error(f"WEBSOCKET {scope['path']}", 403, "missing or wrong API key")
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await self.app(scope, receive, send)
 
 
 class _Exchange:
@@ -130,6 +143,10 @@ class _Exchange:
 
 
 _OPENAI_TYPES = {401: "authentication_error", 413: "invalid_request_error"}
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
 
 def _too_large(size: str, limit: int) -> str:
