@@ -13,6 +13,8 @@ import psutil
 import pytest
 from tritonclient.grpc import service_pb2 as pb
 from tritonclient.grpc import service_pb2_grpc as pb_grpc
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect as ws_connect
 
 from tests.clients import InferError, infer_binary, infer_json
 from tests.servers import PredictorServer, start_predictor, start_transformer
@@ -410,6 +412,18 @@ def test_with_an_api_key_every_route_but_health_needs_it(keyed_pair):
     refused = speech(transformer, input="Hi.")
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_websocket_needs_the_key_at_its_handshake(keyed_pair):
+    transformer = keyed_pair[1]
+    url = f"ws://127.0.0.1:{transformer.http_port}/v1/audio/speech/stream"
+    for headers in ({}, {"Authorization": "Bearer nope"}):
+        with pytest.raises(InvalidStatus) as refused:
+            ws_connect(url, additional_headers=headers)
+        assert refused.value.response.status_code == 403
+    with ws_connect(url, additional_headers={"Authorization": f"Bearer {API_KEY}"}) as ws:
+        ws.send(json.dumps({"type": "start"}))
+        assert json.loads(ws.recv(timeout=30))["type"] == "ready"
 
 
 def test_the_openai_client_and_grpc_callers_send_the_key(keyed_pair):
