@@ -7,9 +7,14 @@ from pathlib import Path
 
 from kserve import model_server
 
-from predictor.engines import BACKENDS, ModelLoadError
+from predictor.engines import (
+    BACKENDS,
+    STREAM_CHUNK_TOKENS,
+    STREAM_CHUNK_TOKENS_RANGE,
+    ModelLoadError,
+)
 from predictor.model import SpeechModel
-from predictor.routes import voices_router
+from predictor.routes import stream_router, voices_router
 from predictor.scheduler import Scheduling
 from voxraga import kserve_compat
 from voxraga.contract import MIB, Limits
@@ -34,6 +39,17 @@ def _positive(kind: type) -> object:
         return value
 
     parse.__name__ = kind.__name__
+    return parse
+
+
+def _whole_number_within(low: int, high: int) -> object:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {text}")
+        return value
+
+    parse.__name__ = "int"
     return parse
 
 
@@ -122,6 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="engine calls at once, for engines safe to call from several threads (Piper, "
         "XTTS); 0: what pays on the device (Piper one per core, XTTS 4 on a GPU, 1 on a CPU)",
     )
+    parser.add_argument(
+        "--stream_chunk_tokens",
+        type=_whole_number_within(*STREAM_CHUNK_TOKENS_RANGE),
+        metavar="N",
+        default=STREAM_CHUNK_TOKENS,
+        help="XTTS audio tokens in each piece that /infer/stream sends, from {} to {}: fewer "
+        "make the first audio sooner, at more decoder calls; the default is XTTS's "
+        "own".format(*STREAM_CHUNK_TOKENS_RANGE),
+    )
     for flag, (kind, default, meaning) in limits.items():
         parser.add_argument(flag, type=_positive(kind), default=default, help=f"at most: {meaning}")
     for flag, (kind, default, meaning) in scheduling.items():
@@ -158,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
         model_version=args.model_version,
         scratch_dir=Path(args.scratch_dir),
         backend=args.backend,
+        stream_chunk_tokens=args.stream_chunk_tokens,
         scheduling=Scheduling(
             max_queue_items=args.max_queue_items,
             batch_max_items=args.batch_max_items,
@@ -172,7 +198,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     kserve_compat.apply()
-    model_server.app.include_router(voices_router({model.name: model}))
     options = ServingOptions(
         api_key=api_key,
         enable_model_repository=args.enable_model_repository,
@@ -181,9 +206,13 @@ def main(argv: list[str] | None = None) -> None:
         # The reply is refused in predict() above max_response_bytes; headroom for its framing.
         grpc_max_send_bytes=limits.max_response_bytes + MIB,
     )
-    GuardedModelServer(
+    server = GuardedModelServer(
         options, http_port=args.http_port, grpc_port=args.grpc_port, workers=1
-    ).start([model])
+    )
+    models = {model.name: model}
+    model_server.app.include_router(voices_router(models))
+    model_server.app.include_router(stream_router(models, server.dataplane))
+    server.start([model])
 
 
 if __name__ == "__main__":

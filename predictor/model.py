@@ -1,10 +1,13 @@
 """The kserve.Model that serves one speech model over V2: load, predict, metadata."""
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
 import uuid
+from collections.abc import AsyncGenerator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,7 @@ from kserve.protocol.infer_type import to_http_parameters
 
 from predictor import metrics
 from predictor.engines import (
+    STREAM_CHUNK_TOKENS,
     Engine,
     ModelLoadError,
     SynthesisInputError,
@@ -44,6 +48,19 @@ JSON_BYTES_PER_SAMPLE = 24
 """A sample in a JSON response: KServe writes Python doubles, about 21 characters each."""
 
 
+@dataclass(frozen=True)
+class AudioStream:
+    """One text being said, piece by piece (`SpeechModel.stream`)."""
+
+    sample_rate: int
+    """Samples per second of every piece."""
+    model_version: str
+    """The model that says it."""
+    chunks: AsyncGenerator[np.ndarray, None]
+    """Mono float32 PCM in [-1, 1], in order, none empty; raises InferenceError if synthesis
+    fails part way. Closing it (`aclose`) stops the synthesis."""
+
+
 class SpeechModel(Model):
     """Text in, speech out: `text` BYTES [N] → `audio` FP32 [N, T], `audio_length` INT32 [N]."""
 
@@ -57,6 +74,7 @@ class SpeechModel(Model):
         scratch_dir: Path | None = None,
         scheduling: Scheduling | None = None,
         backend: str = "torch",
+        stream_chunk_tokens: int = STREAM_CHUNK_TOKENS,
     ) -> None:
         super().__init__(name, return_response_headers=True)
         self.model_dir = model_dir
@@ -66,6 +84,7 @@ class SpeechModel(Model):
         self.scratch_dir = scratch_dir or Path("/tmp/vox-raga")
         self.scheduling = scheduling or Scheduling()
         self.backend = backend
+        self.stream_chunk_tokens = stream_chunk_tokens
         self.engine: Engine | None = None
         # Engines are not thread-safe, and one synthesis already uses every core: requests queue
         # on the scheduler's one thread, off the event loop, so health checks and metadata are
@@ -77,7 +96,9 @@ class SpeechModel(Model):
         local_dir = self._fetch()
         device = _resolve_device(self.device)
         started = time.perf_counter()
-        engine = load_engine(local_dir, device, self.scratch_dir, self.backend)
+        engine = load_engine(
+            local_dir, device, self.scratch_dir, self.backend, self.stream_chunk_tokens
+        )
         logger.info(
             "Loaded %s model from %s on %s in %.1f s",
             engine.family,
@@ -136,17 +157,54 @@ class SpeechModel(Model):
     ) -> InferResponse:
         """Validate, synthesize every item through the scheduler, return padded PCM."""
         engine, scheduler = self._ready_engine()
-        outcome = "error"
-        try:
+        with self._counted():
             request = await self._parse(payload, engine)
             audios = await scheduler.synthesize(request.texts, request.options)
             self._check_response_size(payload, audios)
+        if response_headers is not None:
+            response_headers[MODEL_VERSION_HEADER] = str(self.model_version)
+        return self._response(payload, audios, engine.sample_rate)
+
+    async def stream(self, payload: InferRequest) -> AudioStream:
+        """Validate a request of one text and start saying it, piece by piece as the engine
+        makes it. Returns once the first piece is made (or the text is said), so that every
+        error before any audio is raised here, as `predict` raises it."""
+        engine, scheduler = self._ready_engine()
+        # An error, or a cancellation, ends the generator: it has closed what it opened.
+        chunks = self._streamed(payload, engine, scheduler)
+        first = await anext(chunks, None)
+        return AudioStream(engine.sample_rate, str(self.model_version), _then(first, chunks))
+
+    async def _streamed(
+        self, payload: InferRequest, engine: Engine, scheduler: SynthesisScheduler
+    ) -> AsyncGenerator[np.ndarray, None]:
+        with self._counted():
+            request = await self._parse(payload, engine)
+            if len(request.texts) != 1:
+                raise InvalidInput(
+                    f"'{TEXT_INPUT}' has {len(request.texts)} items; a stream says one text: "
+                    "send one item, or several to /infer"
+                )
+            async with contextlib.aclosing(
+                scheduler.stream(request.texts[0], request.options)
+            ) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+
+    @contextlib.contextmanager
+    def _counted(self) -> Iterator[None]:
+        """Count the request's outcome, and turn what synthesis raised into the errors clients
+        see (QueueFullError a 429, SynthesisInputError a 400, anything unexpected a 500)."""
+        outcome = "error"
+        try:
+            yield
             outcome = "ok"
         except QueueFullError as exc:
             outcome = "rejected"
             raise TooManyRequestsError(str(exc), RETRY_AFTER_S) from exc
-        except asyncio.CancelledError:
-            # The client went away (gRPC cancel, HTTP disconnect): its pending items are skipped.
+        except (asyncio.CancelledError, GeneratorExit):
+            # The client went away (gRPC cancel, HTTP disconnect, a stream closed early): its
+            # pending items are skipped.
             outcome = "cancelled"
             raise
         except SynthesisInputError as exc:
@@ -160,9 +218,6 @@ class SpeechModel(Model):
             raise InferenceError(f"synthesis failed: {type(exc).__name__}: {exc}") from exc
         finally:
             metrics.REQUESTS.labels(self.name, str(self.model_version), outcome).inc()
-        if response_headers is not None:
-            response_headers[MODEL_VERSION_HEADER] = str(self.model_version)
-        return self._response(payload, audios, engine.sample_rate)
 
     async def _parse(self, payload: InferRequest, engine: Engine) -> SynthesisRequest:
         # Decoding reference audio is real work: off the event loop, but not queued behind
@@ -226,6 +281,16 @@ class SpeechModel(Model):
             use_binary_outputs=binary,
             requested_outputs=payload.request_outputs or None,
         )
+
+
+async def _then(
+    first: np.ndarray | None, rest: AsyncGenerator[np.ndarray, None]
+) -> AsyncGenerator[np.ndarray, None]:
+    async with contextlib.aclosing(rest):
+        if first is not None:
+            yield first
+        async for chunk in rest:
+            yield chunk
 
 
 def _raw_inputs(payload: InferRequest) -> dict[str, RawInput]:

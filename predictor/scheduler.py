@@ -7,6 +7,10 @@ run calls side by side) take the queue in order: where the engine
 says several texts in one call, they combine requests that arrived together with the same
 options (up to a batch size, waiting a few milliseconds for company). Identical requests in
 flight share one synthesis. A request whose callers have all gone is skipped, item by item.
+
+A streamed request (`stream`) is one text, admitted as one item, said alone by one engine call
+whose pieces reach the caller as they are made; a caller that goes away stops it at the next
+piece.
 """
 
 import asyncio
@@ -14,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import AsyncGenerator, Hashable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,6 +66,33 @@ class _Job:
     results: dict[int, np.ndarray] = field(default_factory=dict)
 
 
+_END = object()
+"""What a streamed job's queue holds after its last piece."""
+
+
+@dataclass(eq=False)
+class _StreamJob:
+    """One admitted streamed request: its pieces go to `pieces` as they are made, then _END or
+    the exception that stopped it."""
+
+    text: str
+    options: SynthesisOptions
+    loop: asyncio.AbstractEventLoop
+    # Unbounded: the engine never waits for a slow reader, so the thread is free once the text
+    # is said; what waits is a few seconds of float32 audio at most.
+    pieces: asyncio.Queue
+    cancelled: bool = False
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """What the job counts against the admission bound."""
+        return (self.text,)
+
+    def send(self, item: object) -> None:
+        """Hand a piece, _END or an exception to the caller's event loop."""
+        self.loop.call_soon_threadsafe(self.pieces.put_nowait, item)
+
+
 def options_key(options: SynthesisOptions) -> Hashable:
     """What makes two requests' options the same: equal keys may share an engine call."""
     return (
@@ -74,7 +105,8 @@ def options_key(options: SynthesisOptions) -> Hashable:
 
 
 class SynthesisScheduler:
-    """Runs the syntheses of one engine on its threads; `synthesize` is called from the loop."""
+    """Runs the syntheses of one engine on its threads; `synthesize` and `stream` are called
+    from the event loop."""
 
     def __init__(
         self,
@@ -91,7 +123,7 @@ class SynthesisScheduler:
         self.batches = engine.batches and wanted
         self._labels = {"model": model_name}
         self._versioned = {"model": model_name, "version": model_version}
-        self._queue: deque[_Job] = deque()
+        self._queue: deque[_Job | _StreamJob] = deque()
         self._in_flight: dict[Hashable, _Job] = {}
         self._admitted_items = 0
         self._condition = threading.Condition()
@@ -112,23 +144,11 @@ class SynthesisScheduler:
             if job is not None:
                 job.callers += 1
             else:
-                # An idle server takes any request the limits allow, however many items it has.
-                if (
-                    self._admitted_items
-                    and self._admitted_items + len(texts) > self.max_queue_items
-                ):
-                    raise QueueFullError(
-                        f"the server is at capacity: {self._admitted_items} text items are "
-                        f"queued or being synthesized, at most {self.max_queue_items} are "
-                        "admitted (--max_queue_items); retry shortly"
-                    )
+                self._admit(len(texts))
                 loop = asyncio.get_running_loop()
                 job = _Job(key, batch_key, texts, options, loop, loop.create_future())
                 self._in_flight[key] = job
-                self._queue.append(job)
-                self._admitted_items += len(texts)
-                metrics.QUEUE_DEPTH.labels(**self._labels).set(self._admitted_items)
-                self._condition.notify()
+                self._enqueue(job)
         try:
             return await asyncio.shield(job.future)
         except asyncio.CancelledError:
@@ -138,26 +158,71 @@ class SynthesisScheduler:
                     job.cancelled = True
             raise
 
+    async def stream(
+        self, text: str, options: SynthesisOptions
+    ) -> AsyncGenerator[np.ndarray, None]:
+        """The audio of `text`, piece by piece as the engine makes it (`synthesize_stream`).
+
+        Admitted as one item when iteration starts: the first `anext` raises QueueFullError at
+        the bound, and any piece may raise what the engine raised. Closing the iterator, or
+        cancelling the task that awaits it, stops the engine at its next piece (a job still
+        queued is skipped). Never batched with others, nor shared with an identical request.
+        """
+        with self._condition:
+            self._admit(1)
+            job = _StreamJob(text, options, asyncio.get_running_loop(), asyncio.Queue())
+            self._enqueue(job)
+        try:
+            while True:
+                item = await job.pieces.get()
+                if item is _END:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            job.cancelled = True
+
+    def _admit(self, items: int) -> None:
+        """Count `items` against the bound, or raise QueueFullError; hold the condition."""
+        # An idle server takes any request the limits allow, however many items it has.
+        if self._admitted_items and self._admitted_items + items > self.max_queue_items:
+            raise QueueFullError(
+                f"the server is at capacity: {self._admitted_items} text items are "
+                f"queued or being synthesized, at most {self.max_queue_items} are "
+                "admitted (--max_queue_items); retry shortly"
+            )
+        self._admitted_items += items
+
+    def _enqueue(self, job: _Job | _StreamJob) -> None:
+        """Queue an admitted job for the synthesis threads; hold the condition."""
+        self._queue.append(job)
+        metrics.QUEUE_DEPTH.labels(**self._labels).set(self._admitted_items)
+        self._condition.notify()
+
     def _run(self) -> None:
         while True:
             batch = self._next_batch()
             try:
-                self._execute(batch)
+                if isinstance(batch[0], _StreamJob):
+                    self._execute_stream(batch[0])
+                else:
+                    self._execute(batch)
             except Exception as exc:
                 for job in batch:
                     _settle(job, exc)
             finally:
                 self._release(batch)
 
-    def _next_batch(self) -> list[_Job]:
+    def _next_batch(self) -> list[_Job] | list[_StreamJob]:
         """The oldest job, and where the engine batches, jobs with the same options that fit,
-        waiting up to batch_wait_s for them."""
+        waiting up to batch_wait_s for them. A streamed job goes alone."""
         with self._condition:
             while not self._queue:
                 self._condition.wait()
             first = self._queue.popleft()
             batch, items = [first], len(first.texts)
-            if not self.batches:
+            if not self.batches or isinstance(first, _StreamJob):
                 return batch
             deadline = time.monotonic() + self.batch_wait_s
             while items < self.batch_max_items:
@@ -165,7 +230,8 @@ class SynthesisScheduler:
                     (
                         job
                         for job in self._queue
-                        if job.batch_key == first.batch_key
+                        if isinstance(job, _Job)
+                        and job.batch_key == first.batch_key
                         and items + len(job.texts) <= self.batch_max_items
                     ),
                     None,
@@ -206,28 +272,59 @@ class SynthesisScheduler:
             )
             _settle(job, asyncio.CancelledError())
 
+    def _execute_stream(self, job: _StreamJob) -> None:
+        """Say the job's text, handing each piece over as it is made; stop at the first piece
+        made after the caller went away (nobody reads the queue then)."""
+        if job.cancelled:
+            logger.info("Streamed request cancelled before it started")
+            return
+        started = time.perf_counter()
+        samples = 0
+        pieces = self.engine.synthesize_stream(job.text, job.options)
+        try:
+            for piece in pieces:
+                if job.cancelled:
+                    logger.info("Streamed request cancelled after %d samples", samples)
+                    break
+                samples += len(piece)
+                if len(piece):
+                    job.send(piece)
+        finally:
+            # On this thread: an engine's per-thread state (XTTS's CUDA stream) is here.
+            pieces.close()
+        self._record(1, time.perf_counter() - started, samples)
+        job.send(_END)
+
     def _engine_call(self, texts: list[str], options: SynthesisOptions) -> list[np.ndarray]:
         started = time.perf_counter()
         audios = self.engine.synthesize_batch(texts, options)
-        seconds = time.perf_counter() - started
-        audio_seconds = sum(len(a) for a in audios) / self.engine.sample_rate
-        metrics.BATCH_SIZE.labels(**self._labels).observe(len(texts))
+        self._record(len(texts), time.perf_counter() - started, sum(len(a) for a in audios))
+        return audios
+
+    def _record(self, items: int, seconds: float, samples: int) -> None:
+        """The metrics of one engine call: `items` texts said in `seconds`, `samples` made."""
+        audio_seconds = samples / self.engine.sample_rate
+        metrics.BATCH_SIZE.labels(**self._labels).observe(items)
         metrics.SYNTHESIS_SECONDS.labels(**self._versioned).observe(seconds)
         metrics.AUDIO_SECONDS.labels(**self._versioned).inc(audio_seconds)
         if audio_seconds > 0:
             metrics.REAL_TIME_FACTOR.labels(**self._labels).observe(seconds / audio_seconds)
-        return audios
 
-    def _release(self, batch: list[_Job]) -> None:
+    def _release(self, batch: list[_Job] | list[_StreamJob]) -> None:
         with self._condition:
             for job in batch:
-                self._in_flight.pop(job.key, None)
+                if isinstance(job, _Job):
+                    self._in_flight.pop(job.key, None)
                 self._admitted_items -= len(job.texts)
             metrics.QUEUE_DEPTH.labels(**self._labels).set(self._admitted_items)
 
 
-def _settle(job: _Job, outcome: object) -> None:
-    """Resolve the job's future on its own event loop: with a result, or an exception."""
+def _settle(job: _Job | _StreamJob, outcome: object) -> None:
+    """Resolve the job on its own event loop: a future with a result or an exception, a
+    stream with the exception that ended it."""
+    if isinstance(job, _StreamJob):
+        job.send(outcome)
+        return
 
     def settle() -> None:
         if job.future.done():

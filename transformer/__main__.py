@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Text normalization, SSML and audio encoding in front of a vox-raga predictor.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    parser.add_argument(
+        "--predictor_rest_host",
+        default=None,
+        help="host:port of the predictor's HTTP port, for its token streaming route; needed "
+        "for token streaming when --predictor_protocol is grpc-v2 (v2 uses --predictor_host)",
+    )
     parser.add_argument("--default_language", default="en", help="for text that names none")
     parser.add_argument(
         "--cache_bytes",
@@ -128,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         args.predictor_protocol,
         float(args.predictor_request_timeout_seconds),
         api_key=api_key,
+        rest_host=args.predictor_rest_host,
     )
     limits = Limits(
         max_input_chars=args.max_input_chars,

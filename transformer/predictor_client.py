@@ -1,4 +1,5 @@
-"""Calling the predictor over V2 with binary tensors: gRPC, or REST with the binary extension.
+"""Calling the predictor over V2 with binary tensors: gRPC, or REST with the binary extension;
+and over its REST streaming route, one text's audio as it is made.
 
 Never FP32 lists in JSON: a second of 24 kHz audio is 24 k numbers.
 """
@@ -6,7 +7,9 @@ Never FP32 lists in JSON: a second of 24 kHz audio is 24 k numbers.
 import json
 import struct
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from types import TracebackType
 
 import grpc
 import httpx
@@ -18,12 +21,20 @@ from voxraga.contract import (
     AUDIO_LENGTH_OUTPUT,
     AUDIO_OUTPUT,
     MIB,
+    MODEL_VERSION_HEADER,
     MODEL_VERSION_PARAMETER,
     SAMPLE_RATE_PARAMETER,
     TEXT_INPUT,
     Limits,
 )
 from voxraga.overload import TooManyRequestsError
+from voxraga.pcm_frames import (
+    SAMPLE_RATE_HEADER,
+    STREAM_PATH,
+    FrameDecoder,
+    FramingError,
+    StreamFailedError,
+)
 
 MAX_REPLY_BYTES = Limits().max_response_bytes + MIB
 """The largest predictor reply accepted: the predictor's own bound on one response, framed."""
@@ -40,6 +51,11 @@ class PredictorRejectedError(ValueError):
     """The predictor refused the request as invalid: a 400 with its message."""
 
 
+class PredictorStreamError(PredictorUnavailableError):
+    """A stream broke off after its audio had begun: the predictor failed part way (its
+    message), or the connection or the framing did."""
+
+
 @dataclass(frozen=True)
 class PredictorAudio:
     """What the predictor said for a batch of texts."""
@@ -48,6 +64,63 @@ class PredictorAudio:
     """Float32 PCM of each text, unpadded."""
     sample_rate: int
     model_version: str
+
+
+class PredictorStream:
+    """One text's audio as the predictor makes it (`PredictorClient.synthesize_stream`).
+
+    Iterate it (`async for chunk in stream`) for float32 PCM chunks in order; the last one read,
+    the stream is whole, else iterating raises PredictorStreamError. Leaving early, close it
+    (`await stream.aclose()`, or `async with stream:`): that ends the HTTP response, and so the
+    predictor's generation.
+    """
+
+    def __init__(
+        self, response: httpx.Response, sample_rate: int, model_version: str, host: str
+    ) -> None:
+        self.sample_rate = sample_rate
+        """Samples per second of every chunk."""
+        self.model_version = model_version
+        """The predictor model that says it."""
+        self._response = response
+        self._host = host
+        self._chunks = self._read()
+
+    def __aiter__(self) -> AsyncIterator[np.ndarray]:
+        return self._chunks
+
+    async def aclose(self) -> None:
+        """Stop reading and end the response; the predictor stops its generation."""
+        await self._chunks.aclose()
+        await self._response.aclose()
+
+    async def __aenter__(self) -> "PredictorStream":
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _read(self) -> AsyncIterator[np.ndarray]:
+        decoder = FrameDecoder()
+        try:
+            async for data in self._response.aiter_bytes():
+                for chunk in decoder.feed(data):
+                    yield chunk
+            decoder.finish()
+        except StreamFailedError as exc:
+            raise PredictorStreamError(f"predictor {self._host} failed mid-stream: {exc}") from exc
+        except (FramingError, httpx.HTTPError) as exc:
+            raise PredictorStreamError(
+                f"predictor {self._host}: the stream broke off after {decoder.samples} "
+                f"samples: {exc}"
+            ) from exc
+        finally:
+            await self._response.aclose()
 
 
 def _parameters(values: dict[str, object]) -> dict[str, pb.InferParameter]:
@@ -73,6 +146,18 @@ def _seconds(value: str) -> int:
     return int(value) if value.isascii() and value.isdigit() else 1
 
 
+def _raise_for_status(response: httpx.Response, host: str | None) -> None:
+    """The error a predictor's non-200 REST answer means."""
+    if response.status_code == 400:
+        raise PredictorRejectedError(_error_message(response))
+    if response.status_code == 429:
+        retry = _seconds(response.headers.get("retry-after", "1"))
+        raise TooManyRequestsError(_error_message(response), retry)
+    raise PredictorUnavailableError(
+        f"predictor {host} answered {response.status_code}: {response.text[:200]}"
+    )
+
+
 def _error_message(response: httpx.Response) -> str:
     try:
         return str(response.json()["error"])
@@ -81,7 +166,11 @@ def _error_message(response: httpx.Response) -> str:
 
 
 class PredictorClient:
-    """One predictor model, over gRPC (`grpc-v2`) or REST (`v2`)."""
+    """One predictor model, over gRPC (`grpc-v2`) or REST (`v2`).
+
+    Streaming (`synthesize_stream`) is REST only: at `rest_host`, the predictor's HTTP
+    `host:port`, which for `v2` is `host` unless given.
+    """
 
     def __init__(
         self,
@@ -90,15 +179,18 @@ class PredictorClient:
         protocol: str,
         timeout_s: float,
         api_key: str | None = None,
+        rest_host: str | None = None,
     ) -> None:
         self.host = host
         self.model_name = model_name
         self.protocol = protocol
         self.timeout_s = timeout_s
+        self.rest_host = rest_host or (host if protocol == "v2" else None)
         self._auth = {"authorization": f"Bearer {api_key}"} if api_key else {}
         self._channel: grpc.aio.Channel | None = None
         self._http: httpx.AsyncClient | None = None
         self._ready_until = 0.0
+        self._streams: bool | None = None
 
     def _grpc_stub(self) -> pb_grpc.GRPCInferenceServiceStub:
         if self._channel is None:
@@ -107,8 +199,13 @@ class PredictorClient:
         return pb_grpc.GRPCInferenceServiceStub(self._channel)
 
     def _rest(self) -> httpx.AsyncClient:
+        if self.rest_host is None:
+            raise PredictorUnavailableError(
+                "the predictor's REST host is not known: set --predictor_rest_host"
+            )
         if self._http is None:
-            base = self.host if "://" in self.host else f"http://{self.host}"
+            host = self.rest_host
+            base = host if "://" in host else f"http://{host}"
             self._http = httpx.AsyncClient(
                 base_url=base, timeout=self.timeout_s, headers=self._auth
             )
@@ -135,6 +232,87 @@ class PredictorClient:
             ready = False
         self._ready_until = time.monotonic() + READINESS_TTL_S if ready else 0.0
         return ready
+
+    async def streams(self) -> bool:
+        """Whether the predictor's model streams audio before the whole text is said (its
+        voices route says `streaming`); False without a REST host. An answer is kept; a
+        predictor that cannot be asked yet is asked again next time."""
+        if self._streams is not None:
+            return self._streams
+        if self.rest_host is None:
+            return False
+        try:
+            response = await self._rest().get(
+                f"/v2/models/{self.model_name}/voices", timeout=READINESS_TIMEOUT_S
+            )
+        except httpx.HTTPError:
+            return False
+        if response.status_code == 200:
+            try:
+                self._streams = response.json().get("streaming") is True
+            except (ValueError, AttributeError):
+                self._streams = False
+            return self._streams
+        if response.status_code == 404:
+            # A predictor without the route, or without this model: neither will stream.
+            self._streams = False
+        return False
+
+    async def synthesize_stream(self, text: str, parameters: dict[str, object]) -> PredictorStream:
+        """Start saying `text` on the predictor's streaming route; returns once its first
+        audio is made (the predictor answers then), with the sample rate and model version.
+
+        Raises as `synthesize` does before any audio: PredictorRejectedError (a 400),
+        TooManyRequestsError (a 429), PredictorUnavailableError (anything else); reading the
+        stream raises PredictorStreamError if it breaks off.
+        """
+        raw = _bytes_tensor([text])
+        header = json.dumps(
+            {
+                "inputs": [
+                    {
+                        "name": TEXT_INPUT,
+                        "shape": [1],
+                        "datatype": "BYTES",
+                        "parameters": {"binary_data_size": len(raw)},
+                    }
+                ],
+                "parameters": {k: v for k, v in parameters.items() if v is not None},
+            }
+        ).encode()
+        client = self._rest()
+        request = client.build_request(
+            "POST",
+            STREAM_PATH.format(model_name=self.model_name),
+            content=header + raw,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Inference-Header-Content-Length": str(len(header)),
+            },
+        )
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise PredictorUnavailableError(
+                f"predictor {self.rest_host} did not answer: {exc}"
+            ) from exc
+        if response.status_code != 200:
+            try:
+                await response.aread()
+            except httpx.HTTPError:
+                pass
+            finally:
+                await response.aclose()
+            _raise_for_status(response, self.rest_host)
+        try:
+            sample_rate = int(response.headers[SAMPLE_RATE_HEADER])
+        except (KeyError, ValueError) as exc:
+            await response.aclose()
+            raise PredictorUnavailableError(
+                f"predictor {self.rest_host} streamed without a valid {SAMPLE_RATE_HEADER} header"
+            ) from exc
+        version = response.headers.get(MODEL_VERSION_HEADER, "")
+        return PredictorStream(response, sample_rate, version, str(self.rest_host))
 
     async def synthesize(self, texts: list[str], parameters: dict[str, object]) -> PredictorAudio:
         """Say `texts` in one predictor request.
@@ -212,15 +390,8 @@ class PredictorClient:
             )
         except httpx.HTTPError as exc:
             raise PredictorUnavailableError(f"predictor {self.host} did not answer: {exc}") from exc
-        if response.status_code == 400:
-            raise PredictorRejectedError(_error_message(response))
-        if response.status_code == 429:
-            retry = _seconds(response.headers.get("retry-after", "1"))
-            raise TooManyRequestsError(_error_message(response), retry)
         if response.status_code != 200:
-            raise PredictorUnavailableError(
-                f"predictor {self.host} answered {response.status_code}: {response.text[:200]}"
-            )
+            _raise_for_status(response, self.host)
         json_length = int(response.headers["inference-header-content-length"])
         payload = json.loads(response.content[:json_length])
         offset, arrays = json_length, {}

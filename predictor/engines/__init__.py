@@ -55,10 +55,21 @@ def detect_family(model_dir: Path) -> str:
 BACKENDS = ("torch", "onnx", "onnx-int8")
 """How a Coqui VITS runs: PyTorch, or ONNX Runtime on a graph exported at load (fp32 or with
 int8 weights). Every other model runs on its own runtime."""
+STREAM_CHUNK_TOKENS = 20
+"""Audio tokens XTTS decodes into each piece it streams, XTTS's own default: fewer make the
+first audio sooner, at the cost of more decoder calls."""
+STREAM_CHUNK_TOKENS_RANGE = (1, 400)
 
 
-def load_engine(model_dir: Path, device: str, scratch_dir: Path, backend: str = "torch") -> Engine:
-    """Load what `model_dir` holds onto `device` ("cpu" or "cuda"), on `backend`.
+def load_engine(
+    model_dir: Path,
+    device: str,
+    scratch_dir: Path,
+    backend: str = "torch",
+    stream_chunk_tokens: int = STREAM_CHUNK_TOKENS,
+) -> Engine:
+    """Load what `model_dir` holds onto `device` ("cpu" or "cuda"), on `backend`; an XTTS
+    streams `stream_chunk_tokens` audio tokens a piece.
 
     Engines are imported here, not at the top, so that serving one family never imports the
     others' dependencies (piper-tts above all, which is GPL and an optional extra).
@@ -72,7 +83,7 @@ def load_engine(model_dir: Path, device: str, scratch_dir: Path, backend: str = 
     if family == "xtts":
         from predictor.engines.xtts import XttsEngine
 
-        return XttsEngine.load(model_dir, device)
+        return XttsEngine.load(model_dir, device, stream_chunk_tokens)
     if family == "coqui":
         from predictor.engines.coqui import CoquiEngine
 

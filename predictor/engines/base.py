@@ -1,7 +1,7 @@
 """The one small interface every model family implements, and the typed values it trades in."""
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,6 +98,8 @@ class Engine(ABC):
     """Whether batching pays on the device the engine is on (`--batching auto`)."""
     thread_safe: bool = False
     """Whether `synthesize` may run on several threads at once."""
+    streams: bool = False
+    """Whether `synthesize_stream` yields audio before the whole text is said."""
 
     def default_parallel(self) -> int:
         """Engine calls at once when `--parallel` is 0: one for engines that are not
@@ -115,3 +117,9 @@ class Engine(ABC):
     def synthesize_batch(self, texts: list[str], options: SynthesisOptions) -> list[np.ndarray]:
         """Say each of `texts`, each as `synthesize` would; engines that batch override it."""
         return [self.synthesize(text, options) for text in texts]
+
+    def synthesize_stream(self, text: str, options: SynthesisOptions) -> Iterator[np.ndarray]:
+        """Say `text` piece by piece as it is made: mono float32 PCM in [-1, 1] at
+        `sample_rate`, the pieces in order. Engines that stream override it; this one yields
+        what `synthesize` says, once. Iterate it on one thread, and close it to stop early."""
+        yield self.synthesize(text, options)

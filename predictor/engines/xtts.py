@@ -5,6 +5,7 @@ import hashlib
 import pickle
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,12 +130,22 @@ class XttsEngine(Engine):
     # Generation keeps its state (KV cache, sampled tokens) per call and the weights are only
     # read; the one shared mutable thing, the cloned-voice cache, is locked.
     thread_safe = True
+    streams = True
 
-    def __init__(self, model_dir: Path, model: Xtts, config: XttsConfig, device: str) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        model: Xtts,
+        config: XttsConfig,
+        device: str,
+        stream_chunk_tokens: int,
+    ) -> None:
         self.model_dir = model_dir
         self._model = model
         self._config = config
         self._device = device
+        self.stream_chunk_tokens = stream_chunk_tokens
+        """Audio tokens decoded into each piece `synthesize_stream` yields."""
         self._tokenizer: ServingTokenizer = model.tokenizer
         self.sample_rate = int(model.args.output_sample_rate)
         self._builtin = self._builtin_voices(model)
@@ -152,8 +163,9 @@ class XttsEngine(Engine):
         )
 
     @classmethod
-    def load(cls, model_dir: Path, device: str) -> "XttsEngine":
-        """Load an XTTS checkpoint directory onto `device`."""
+    def load(cls, model_dir: Path, device: str, stream_chunk_tokens: int) -> "XttsEngine":
+        """Load an XTTS checkpoint directory onto `device`; it streams `stream_chunk_tokens`
+        audio tokens a piece."""
         config_path = model_dir / "config.json"
         for name in ("model.pth", "vocab.json"):
             if not (model_dir / name).is_file():
@@ -176,7 +188,7 @@ class XttsEngine(Engine):
         model.tokenizer = ServingTokenizer(vocab_file=model_dir / "vocab.json")
         _prefix_per_thread(model.gpt.gpt_inference)
         model.to(device)
-        return cls(model_dir, model, config, device)
+        return cls(model_dir, model, config, device, stream_chunk_tokens)
 
     @staticmethod
     def _builtin_voices(model: Xtts) -> dict[str, _Voice]:
@@ -211,13 +223,34 @@ class XttsEngine(Engine):
             stream = self._thread.stream = torch.cuda.Stream(device=self._device)
         return torch.cuda.stream(stream)
 
+    def synthesize_stream(self, text: str, options: SynthesisOptions) -> Iterator[np.ndarray]:
+        """Say `text` as `synthesize` does, yielding the audio of every `stream_chunk_tokens`
+        audio tokens as soon as they are sampled (XTTS's `inference_stream`, which cross-fades
+        the pieces). The CUDA stream and the GPT's conditioning prefix belong to the thread
+        that iterates: iterate on one thread, and close the iterator there to stop early."""
+        with self._stream():
+            voice, language, sampling = self._prepare(options)
+            for chunk in self._chunks(text, language):
+                pieces = self._model.inference_stream(
+                    chunk,
+                    language,
+                    voice.gpt_cond_latent,
+                    voice.speaker_embedding,
+                    stream_chunk_size=self.stream_chunk_tokens,
+                    speed=options.speed,
+                    enable_text_splitting=False,
+                    **sampling,
+                )
+                try:
+                    for piece in pieces:
+                        audio = np.asarray(piece.cpu(), dtype=np.float32).reshape(-1)
+                        yield np.clip(audio, -1.0, 1.0)
+                finally:
+                    # Ends the generation on this thread, with the CUDA stream still current.
+                    pieces.close()
+
     def _synthesize(self, text: str, options: SynthesisOptions) -> np.ndarray:
-        voice = self._voice(options)
-        language = options.language or self.voices.default_language or "en"
-        sampling = {
-            name: options.sampling.get(name, self._config[name]) for name in SAMPLING_OPTIONS
-        }
-        sampling["top_k"] = int(sampling["top_k"])
+        voice, language, sampling = self._prepare(options)
         pieces = []
         for chunk in self._chunks(text, language):
             result = self._model.inference(
@@ -232,6 +265,16 @@ class XttsEngine(Engine):
             pieces.append(np.asarray(result["wav"], dtype=np.float32).reshape(-1))
         audio = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
         return np.clip(audio, -1.0, 1.0)
+
+    def _prepare(self, options: SynthesisOptions) -> tuple[_Voice, str, Mapping[str, float]]:
+        """The voice, language and sampling options XTTS is called with."""
+        voice = self._voice(options)
+        language = options.language or self.voices.default_language or "en"
+        sampling = {
+            name: options.sampling.get(name, self._config[name]) for name in SAMPLING_OPTIONS
+        }
+        sampling["top_k"] = int(sampling["top_k"])
+        return voice, language, sampling
 
     def _chunks(self, text: str, language: str) -> list[str]:
         chunks = []
