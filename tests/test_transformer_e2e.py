@@ -3,7 +3,6 @@
 import base64
 import io
 import json
-import time
 
 import httpx
 import numpy as np
@@ -134,44 +133,6 @@ def test_openai_default_format_is_mp3(joe_transformer):
     )
     assert response.status_code == 200
     assert response.headers["content-type"] == "audio/mpeg"
-
-
-def test_streamed_audio_starts_before_the_last_sentence_is_made(joe_transformer):
-    text = " ".join(f"This is sentence number {n} of a long streamed answer." for n in range(1, 9))
-    client = openai.OpenAI(base_url=f"{joe_transformer.http_url}/v1", api_key="unused")
-    arrivals, chunks = [], []
-    started = time.perf_counter()
-    with client.audio.speech.with_streaming_response.create(
-        model="joe",
-        voice="alloy",
-        input=text,
-        response_format="pcm",
-        extra_body={"stream_format": "audio"},
-    ) as response:
-        for chunk in response.iter_bytes():
-            arrivals.append(time.perf_counter() - started)
-            chunks.append(chunk)
-    total = arrivals[-1]
-    assert len(chunks) >= 4
-    assert arrivals[0] < total / 3, f"first audio at {arrivals[0]:.2f}s of {total:.2f}s"
-    pcm = np.frombuffer(b"".join(chunks), "<i2")
-    assert len(pcm) > 8 * 22050  # eight sentences of speech
-
-
-def test_streamed_wav_plays_as_one_file(joe_transformer):
-    with httpx.stream(
-        "POST",
-        f"{joe_transformer.http_url}/v1/audio/speech",
-        timeout=60,
-        json={
-            "input": "One sentence. Another one.",
-            "response_format": "wav",
-            "stream_format": "audio",
-        },
-    ) as response:
-        data = b"".join(response.iter_bytes())
-    audio, rate = decode(data)
-    assert rate == 22050 and len(audio) > rate
 
 
 def test_normalize_route_shows_what_the_model_reads(joe_transformer):

@@ -12,8 +12,8 @@ import contextlib
 import dataclasses
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -43,6 +43,8 @@ RETRY_ATTEMPTS = 5
 """How often a call after the first is retried when the predictor is at capacity: the request
 is already admitted (and maybe half sent), so it waits its turn instead of failing."""
 MAX_RETRY_WAIT_S = 2.0
+
+T = TypeVar("T")
 
 
 class StreamError(RuntimeError):
@@ -315,7 +317,8 @@ class SpeechService:
         self, request: SpeechRequest, steps: list[Piece | Pause]
     ) -> AsyncGenerator[_Said, None]:
         """The predictor's audio for each piece, in order, with calls in flight ahead."""
-        groups = iter(self._groups(steps))
+        streaming = await self.client.streams()
+        groups = iter(self._groups(steps, one_each=streaming))
         calls: deque[tuple[asyncio.Task, asyncio.Queue]] = deque()
 
         def launch(retry: bool) -> bool:
@@ -323,7 +326,7 @@ class SpeechService:
             if group is None:
                 return False
             queue: asyncio.Queue = asyncio.Queue()
-            task = asyncio.create_task(self._call(request, group, queue, retry))
+            task = asyncio.create_task(self._call(request, group, queue, retry, streaming))
             calls.append((task, queue))
             return True
 
@@ -351,34 +354,43 @@ class SpeechService:
         group: list[tuple[int, Piece]],
         queue: asyncio.Queue,
         retry: bool,
+        streaming: bool,
     ) -> None:
-        """Say one group in one predictor call, into `queue`: each piece's audio, then None (or
-        the error). Calls after a request's first wait out the predictor's 429s."""
+        """Say one group in one predictor call, into `queue`: each piece's audio (chunk by
+        chunk where the model streams), then None (or the error). Calls after a request's first
+        wait out the predictor's 429s."""
         texts = [piece.text for _, piece in group]
         parameters = self._parameters(request, group[0][1])
         try:
-            for attempt in range(RETRY_ATTEMPTS + 1):
-                try:
-                    said = await self.client.synthesize(texts, parameters)
-                    break
-                except TooManyRequestsError as exc:
-                    if not retry or attempt == RETRY_ATTEMPTS:
-                        raise
-                    await asyncio.sleep(min(exc.retry_after_s, MAX_RETRY_WAIT_S))
-            for (index, _), audio in zip(group, said.items, strict=True):
-                queue.put_nowait(_Said(index, audio, True, said.sample_rate, said.model_version))
+            if streaming:
+                (index, piece), rate, version = group[0], 0, ""
+                stream = await _retrying(
+                    lambda: self.client.synthesize_stream(piece.text, parameters), retry
+                )
+                async with stream:
+                    rate, version = stream.sample_rate, stream.model_version
+                    async for chunk in stream:
+                        queue.put_nowait(_Said(index, chunk, False, rate, version))
+                queue.put_nowait(_Said(index, np.zeros(0, np.float32), True, rate, version))
+            else:
+                said = await _retrying(lambda: self.client.synthesize(texts, parameters), retry)
+                for (index, _), audio in zip(group, said.items, strict=True):
+                    queue.put_nowait(
+                        _Said(index, audio, True, said.sample_rate, said.model_version)
+                    )
             queue.put_nowait(None)
         except Exception as exc:
             queue.put_nowait(exc)
 
-    def _groups(self, steps: list[Piece | Pause]) -> list[list[tuple[int, Piece]]]:
+    def _groups(self, steps: list[Piece | Pause], one_each: bool) -> list[list[tuple[int, Piece]]]:
         """Pieces in call-sized groups of 1, 1, 2, 4… up to the batch size, each within what
-        one call may carry: the first audio waits for one sentence only, later calls batch."""
+        one call may carry: the first audio waits for one sentence only, later calls batch.
+        `one_each`: a piece a call (a model that streams says one text at a time)."""
         groups: list[list[tuple[int, Piece]]] = []
         for index, step in enumerate(steps):
             if not isinstance(step, Piece):
                 continue
-            if groups:
+            if groups and not one_each:
                 size = min(2 ** max(len(groups) - 2, 0), self.limits.max_batch_size)
                 if len(groups[-1]) < size and self._fits(groups[-1], step):
                     groups[-1].append((index, step))
@@ -403,3 +415,16 @@ class SpeechService:
             LANGUAGE_PARAMETER: piece.language,
             SPEED_PARAMETER: piece.speed,
         }
+
+
+async def _retrying(call: Callable[[], Awaitable[T]], retry: bool) -> T:
+    """`call()`, again after the predictor's Retry-After (bounded) while it is at capacity,
+    where `retry`."""
+    for _ in range(RETRY_ATTEMPTS):
+        try:
+            return await call()
+        except TooManyRequestsError as exc:
+            if not retry:
+                raise
+            await asyncio.sleep(min(exc.retry_after_s, MAX_RETRY_WAIT_S))
+    return await call()
