@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.audio_fixtures import decode
+from tests.servers import start_predictor, start_transformer
 
 TEXT = "The first sentence is short. The second one is a little longer than that. A third."
 LONG = " ".join(f"This is sentence number {n} of a long streamed answer." for n in range(1, 9))
@@ -220,3 +221,23 @@ def test_a_bad_websocket_frame_is_an_error_frame_and_a_close(joe_transformer, fr
     error = json.loads(received[-1])
     assert error["type"] == "error" and message in error["message"], error
     assert closed.value.rcvd.code == 1008
+
+
+def test_a_model_that_streams_is_heard_before_its_sentence_is_generated(xtts_dir, log_dir):
+    """In front of XTTS over REST the transformer reads the predictor's token stream: a
+    sentence's audio leaves in pieces of --stream_chunk_tokens as they are decoded."""
+    predictor = start_predictor(xtts_dir, "xtts-stream", log_dir, "--stream_chunk_tokens", "4")
+    transformer = start_transformer(predictor, log_dir, protocol="v2")
+    try:
+        url = f"{transformer.http_url}/v1/audio/speech"
+        body = {"input": "One sentence only.", "response_format": "pcm"}
+        with httpx.stream("POST", url, json=body, timeout=120) as response:
+            assert response.status_code == 200
+            streamed = b"".join(response.iter_bytes())
+        whole = httpx.post(url, json={**body, "stream": False}, timeout=120).content
+        assert "/infer/stream" in predictor.log()
+        # A random GPT always runs to its 12 audio tokens: both say the same length.
+        assert abs(len(streamed) - len(whole)) <= 2 * 1024
+    finally:
+        transformer.stop()
+        predictor.stop()
