@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(PY) bench/transformer_overhead.py
 	$(PY) bench/cancellation.py
 	$(PY) bench/vits_backends.py
+	$(PY) bench/streaming.py
 
 # Minutes: vox-raga under 0.5x to 4x its capacity, and against Piper's and Coqui's own servers.
 bench-load: $(STAMP)

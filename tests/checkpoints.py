@@ -84,9 +84,9 @@ def build_tiny_vits(out: Path) -> Path:
     return out
 
 
-def build_tiny_xtts(out: Path) -> Path:
+def build_tiny_xtts(out: Path, max_audio_tokens: int = XTTS_MAX_AUDIO_TOKENS) -> Path:
     """An XTTS with a one-layer GPT whose vocab and config include Bangla, and one built-in
-    speaker in speakers_xtts.pth."""
+    speaker in speakers_xtts.pth; it says every text in `max_audio_tokens` codes."""
     from TTS.tts.configs.xtts_config import XttsArgs, XttsConfig
     from TTS.tts.models.xtts import Xtts
 
@@ -98,7 +98,7 @@ def build_tiny_xtts(out: Path) -> Path:
         gpt_n_model_channels=64,
         gpt_n_heads=2,
         decoder_input_dim=64,
-        gpt_max_audio_tokens=XTTS_MAX_AUDIO_TOKENS,
+        gpt_max_audio_tokens=max_audio_tokens,
         gpt_max_text_tokens=402,
     )
     config.languages = list(XTTS_LANGUAGES)
