@@ -1,6 +1,7 @@
 """`python -m transformer`: the KServe transformer in front of a vox-raga predictor."""
 
 import argparse
+from pathlib import Path
 
 from kserve import model_server
 
@@ -10,6 +11,8 @@ from transformer.openai import openai_router
 from transformer.pipeline import AUDIO_OVERRUN, SpeechService
 from transformer.predictor_client import PredictorClient
 from transformer.request import Limits, default_max_audio_seconds
+from transformer.voice_routes import voices_router
+from transformer.voices import VoiceStore
 from transformer.websocket import websocket_router
 from voxraga import kserve_compat
 from voxraga.contract import MIB
@@ -44,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
         "for token streaming when --predictor_protocol is grpc-v2 (v2 uses --predictor_host)",
     )
     parser.add_argument("--default_language", default="en", help="for text that names none")
+    parser.add_argument(
+        "--voices_dir",
+        default=None,
+        help="where uploaded voices are kept: a volume every replica shares (ReadWriteMany); "
+        "without it, uploads are refused and only the model's own voices exist",
+    )
     parser.add_argument(
         "--cache_bytes",
         type=int,
@@ -149,10 +158,12 @@ def main(argv: list[str] | None = None) -> None:
         limits=limits,
         cache=ByteBoundedLRU(args.cache_bytes) if args.cache_bytes else None,
         max_concurrent_requests=args.max_concurrent_requests,
+        voices=VoiceStore(Path(args.voices_dir) if args.voices_dir else None),
     )
     kserve_compat.apply()
     model_server.app.include_router(openai_router(service))
     model_server.app.include_router(websocket_router(service))
+    model_server.app.include_router(voices_router(service, args.model_name))
     options = ServingOptions(
         api_key=api_key,
         enable_model_repository=args.enable_model_repository,

@@ -22,16 +22,12 @@ from transformer import metrics
 from transformer.audio import FORMATS, SAMPLE_RATE_RANGE
 from transformer.pipeline import Speech, SpeechService, StreamError
 from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
-from transformer.request import SpeechRequestError, build_request
+from transformer.request import MAX_VOICE_CHARS, SpeechRequestError, build_request
 from transformer.text.ssml import Pause
 from voxraga.contract import MODEL_VERSION_HEADER, SPEED_RANGE
 from voxraga.error_log import log_error
 from voxraga.overload import TooManyRequestsError
 
-OPENAI_VOICES = frozenset(
-    ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse")
-)
-"""OpenAI's voice names: clients send them by default; they mean the model's default voice."""
 NAME_CHARS = 64
 MAX_VALIDATION_PROBLEMS = 5
 OUTPUT_TOKENS_PER_SECOND = 50
@@ -39,6 +35,19 @@ OUTPUT_TOKENS_PER_SECOND = 50
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 """SSE usage counts input as words and punctuation marks (the model has no text tokenizer that
 a client could compare)."""
+
+
+class VoiceId(BaseModel):
+    """A voice named by its id, as OpenAI's `{"id": "voice_..."}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=MAX_VOICE_CHARS)
+
+
+def voice_name(voice: "str | VoiceId | None") -> str | None:
+    """The voice a body names, as a string."""
+    return voice.id if isinstance(voice, VoiceId) else voice
 
 
 class SpeechBody(BaseModel):
@@ -49,8 +58,10 @@ class SpeechBody(BaseModel):
 
     input: str = Field(description="The text (or an SSML document) to say.")
     model: str | None = Field(None, max_length=256, description="Any model name; one is served.")
-    voice: str | None = Field(
-        None, min_length=1, max_length=NAME_CHARS, description="A voice id, or an OpenAI name"
+    voice: str | VoiceId | None = Field(
+        None,
+        description="A voice's id or name, {\"id\": ...}, a blend such as 'alice(2)+bob', or "
+        "'default' (OpenAI's names mean the default voice too).",
     )
     response_format: Literal[tuple(FORMATS)] | None = Field(  # type: ignore[valid-type]
         None, description="The file format; mp3 by default, as OpenAI's."
@@ -108,7 +119,7 @@ ERROR_RESPONSES: dict[int | str, dict] = {
 }
 
 
-def _error(route: str, status: int, message: str, kind: str) -> JSONResponse:
+def error_response(route: str, status: int, message: str, kind: str) -> JSONResponse:
     log_error(route, status, message)
     return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
 
@@ -182,12 +193,12 @@ def openai_router(service: SpeechService) -> APIRouter:
         try:
             body = await _read_body(request, SpeechBody)
         except BodyError as exc:
-            return _error(route, 400, str(exc), "invalid_request_error")
+            return error_response(route, 400, str(exc), "invalid_request_error")
         labels["format"] = body.response_format or "mp3"
         try:
             speech_request = build_request(
                 body.input,
-                voice=None if body.voice in OPENAI_VOICES else body.voice,
+                voice=voice_name(body.voice),
                 language=body.language,
                 speed=body.speed,
                 audio_format=body.response_format,
@@ -210,13 +221,13 @@ def openai_router(service: SpeechService) -> APIRouter:
                 )
             info, chunks = await service.stream(speech_request, "openai")
         except (SpeechRequestError, PredictorRejectedError) as exc:
-            return _error(route, 400, str(exc), "invalid_request_error")
+            return error_response(route, 400, str(exc), "invalid_request_error")
         except TooManyRequestsError as exc:
-            response = _error(route, 429, str(exc), "rate_limit_error")
+            response = error_response(route, 429, str(exc), "rate_limit_error")
             response.headers["Retry-After"] = str(exc.retry_after_s)
             return response
         except PredictorUnavailableError as exc:
-            return _error(route, 503, str(exc), "service_unavailable")
+            return error_response(route, 503, str(exc), "service_unavailable")
         headers = {MODEL_VERSION_HEADER: info.model_version}
         if body.stream_format == "sse":
             events = _events(chunks, body.input, info)
@@ -242,7 +253,7 @@ def openai_router(service: SpeechService) -> APIRouter:
             )
             steps = service.plan(speech_request)
         except (BodyError, SpeechRequestError) as exc:
-            return _error(route, 400, str(exc), "invalid_request_error")
+            return error_response(route, 400, str(exc), "invalid_request_error")
         return JSONResponse(
             {
                 "text": " ".join(s.text for s in steps if not isinstance(s, Pause)),

@@ -10,6 +10,7 @@ WebSocket all read the same pipeline; knows nothing of HTTP or KServe.
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
@@ -24,6 +25,7 @@ from transformer.encoders import encode, open_encoder
 from transformer.plan import Piece, plan
 from transformer.request import Limits, SpeechRequest, SpeechRequestError
 from transformer.text.ssml import Pause
+from transformer.voices import Voice, VoiceStore
 from voxraga.contract import LANGUAGE_PARAMETER, SPEAKER_PARAMETER, SPEED_PARAMETER
 from voxraga.error_log import log_error
 from voxraga.overload import TooManyRequestsError
@@ -128,8 +130,10 @@ class SpeechService:
         limits: Limits | None = None,
         cache: ByteBoundedLRU[Speech] | None = None,
         max_concurrent_requests: int = 32,
+        voices: VoiceStore | None = None,
     ) -> None:
         self.client = client
+        self.voices = voices or VoiceStore(None)
         self.default_language = default_language
         self.limits = limits or Limits()
         self.cache = cache
@@ -157,16 +161,22 @@ class SpeechService:
         with stage("normalize"):
             return plan(request, self.default_language, self.limits)
 
+    async def voice(self, request: SpeechRequest) -> Voice:
+        """The request's voice as the predictor takes it (stored voices read from disk)."""
+        catalog = await self.client.voices()
+        return await asyncio.to_thread(self.voices.resolve, request.voice, catalog)
+
     async def synthesize(self, request: SpeechRequest, route: str) -> Speech:
         """The whole file; repeated requests come from the cache. `route` labels the metrics."""
         started = time.perf_counter()
-        key = request.cache_key()
+        voice = await self.voice(request)
+        key = _cache_key(request, voice, streamed=False)
         if self.cache is not None and (cached := self.cache.get(key)) is not None:
             metrics.CACHE_HITS.inc()
             metrics.TIME_TO_FIRST_AUDIO.labels(route).observe(time.perf_counter() - started)
             return cached
         with self.admitted():
-            audio, sample_rate, version = await self.pcm(request)
+            audio, sample_rate, version = await self.pcm(request, voice)
             with stage("encode"):
                 # Encoding is CPU work: off the event loop, which keeps serving.
                 encoded = await asyncio.to_thread(encode, audio, sample_rate, request.audio_format)
@@ -178,11 +188,14 @@ class SpeechService:
         metrics.TIME_TO_FIRST_AUDIO.labels(route).observe(time.perf_counter() - started)
         return speech
 
-    async def pcm(self, request: SpeechRequest) -> tuple[np.ndarray, int, str]:
+    async def pcm(
+        self, request: SpeechRequest, voice: Voice | None = None
+    ) -> tuple[np.ndarray, int, str]:
         """The request's whole audio, unencoded: samples, their rate, the model version."""
+        voice = voice or await self.voice(request)
         steps = self.plan(request)
         with stage("predict"):
-            rendering = await self.render(request, steps)
+            rendering = await self.render(request, steps, voice)
             try:
                 pieces = [segment.audio async for segment in rendering.segments]
             finally:
@@ -209,7 +222,8 @@ class SpeechService:
 
     async def _stream(self, request: SpeechRequest, route: str) -> AsyncIterator[Speech | bytes]:
         started = time.perf_counter()
-        key = request.cache_key(streamed=True)
+        voice = await self.voice(request)
+        key = _cache_key(request, voice, streamed=True)
         if self.cache is not None and (cached := self.cache.get(key)) is not None:
             metrics.CACHE_HITS.inc()
             yield dataclasses.replace(cached, audio=b"")
@@ -217,7 +231,7 @@ class SpeechService:
             yield cached.audio
             return
         with self.admitted():
-            rendering = await self.render(request, self.plan(request))
+            rendering = await self.render(request, self.plan(request), voice)
             try:
                 info = Speech(
                     b"", request.audio_format, rendering.sample_rate, 0.0, rendering.model_version
@@ -258,9 +272,12 @@ class SpeechService:
             whole = dataclasses.replace(info, audio=b"".join(sent))
             self.cache.put(key, whole, len(whole.audio))
 
-    async def render(self, request: SpeechRequest, steps: list[Piece | Pause]) -> Rendering:
-        """Start saying `steps`; returns once the first audio is made (its errors raise here)."""
-        said = self._said(request, steps)
+    async def render(
+        self, request: SpeechRequest, steps: list[Piece | Pause], voice: Voice
+    ) -> Rendering:
+        """Start saying `steps` in `voice`; returns once the first audio is made (its errors
+        raise here)."""
+        said = self._said(request, steps, voice)
         try:
             first = await anext(said)
         except BaseException:
@@ -314,7 +331,7 @@ class SpeechService:
             await said.aclose()
 
     async def _said(
-        self, request: SpeechRequest, steps: list[Piece | Pause]
+        self, request: SpeechRequest, steps: list[Piece | Pause], voice: Voice
     ) -> AsyncGenerator[_Said, None]:
         """The predictor's audio for each piece, in order, with calls in flight ahead."""
         streaming = await self.client.streams()
@@ -326,7 +343,7 @@ class SpeechService:
             if group is None:
                 return False
             queue: asyncio.Queue = asyncio.Queue()
-            task = asyncio.create_task(self._call(request, group, queue, retry, streaming))
+            task = asyncio.create_task(self._call(voice, group, queue, retry, streaming))
             calls.append((task, queue))
             return True
 
@@ -350,7 +367,7 @@ class SpeechService:
 
     async def _call(
         self,
-        request: SpeechRequest,
+        voice: Voice,
         group: list[tuple[int, Piece]],
         queue: asyncio.Queue,
         retry: bool,
@@ -360,12 +377,13 @@ class SpeechService:
         chunk where the model streams), then None (or the error). Calls after a request's first
         wait out the predictor's 429s."""
         texts = [piece.text for _, piece in group]
-        parameters = self._parameters(request, group[0][1])
+        parameters = self._parameters(voice, group[0][1])
+        references = voice.references
         try:
             if streaming:
                 (index, piece), rate, version = group[0], 0, ""
                 stream = await _retrying(
-                    lambda: self.client.synthesize_stream(piece.text, parameters), retry
+                    lambda: self.client.synthesize_stream(piece.text, parameters, references), retry
                 )
                 async with stream:
                     rate, version = stream.sample_rate, stream.model_version
@@ -373,7 +391,9 @@ class SpeechService:
                         queue.put_nowait(_Said(index, chunk, False, rate, version))
                 queue.put_nowait(_Said(index, np.zeros(0, np.float32), True, rate, version))
             else:
-                said = await _retrying(lambda: self.client.synthesize(texts, parameters), retry)
+                said = await _retrying(
+                    lambda: self.client.synthesize(texts, parameters, references), retry
+                )
                 for (index, _), audio in zip(group, said.items, strict=True):
                     queue.put_nowait(
                         _Said(index, audio, True, said.sample_rate, said.model_version)
@@ -409,9 +429,9 @@ class SpeechService:
             and (len(group) + 1) * longest <= CALL_CHARS_AT_SPEED_1 * piece.speed
         )
 
-    def _parameters(self, request: SpeechRequest, piece: Piece) -> dict[str, object]:
+    def _parameters(self, voice: Voice, piece: Piece) -> dict[str, object]:
         return {
-            SPEAKER_PARAMETER: request.voice,
+            SPEAKER_PARAMETER: voice.speaker,
             LANGUAGE_PARAMETER: piece.language,
             SPEED_PARAMETER: piece.speed,
         }
@@ -428,3 +448,9 @@ async def _retrying(call: Callable[[], Awaitable[T]], retry: bool) -> T:
                 raise
             await asyncio.sleep(min(exc.retry_after_s, MAX_RETRY_WAIT_S))
     return await call()
+
+
+def _cache_key(request: SpeechRequest, voice: Voice, streamed: bool) -> str:
+    """The request's key with its voice's content: a voice deleted and uploaded again under
+    its name is another voice."""
+    return hashlib.sha256(f"{request.cache_key(streamed)}:{voice.digest()}".encode()).hexdigest()

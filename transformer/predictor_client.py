@@ -24,6 +24,7 @@ from voxraga.contract import (
     MODEL_VERSION_HEADER,
     MODEL_VERSION_PARAMETER,
     SAMPLE_RATE_PARAMETER,
+    SPEAKER_WAV_INPUT,
     TEXT_INPUT,
     Limits,
 )
@@ -133,9 +134,29 @@ def _parameters(values: dict[str, object]) -> dict[str, pb.InferParameter]:
     return converted
 
 
-def _bytes_tensor(texts: list[str]) -> bytes:
-    """V2's binary BYTES layout: each element as a 4-byte little-endian length, then UTF-8."""
-    return b"".join(struct.pack("<I", len(t.encode())) + t.encode() for t in texts)
+def _bytes_tensor(items: list[str] | tuple[bytes, ...]) -> bytes:
+    """V2's binary BYTES layout: each element as a 4-byte little-endian length, then its bytes
+    (UTF-8 for text)."""
+    encoded = [item.encode() if isinstance(item, str) else item for item in items]
+    return b"".join(struct.pack("<I", len(item)) + item for item in encoded)
+
+
+def _json_inputs(texts: list[str], references: tuple[bytes, ...]) -> tuple[list[dict], bytes]:
+    """The V2 REST inputs (binary extension) for `texts` and reference recordings, and their
+    raw bytes in order."""
+    tensors = [(TEXT_INPUT, _bytes_tensor(texts), len(texts))]
+    if references:
+        tensors.append((SPEAKER_WAV_INPUT, _bytes_tensor(references), len(references)))
+    inputs = [
+        {
+            "name": name,
+            "shape": [count],
+            "datatype": "BYTES",
+            "parameters": {"binary_data_size": len(raw)},
+        }
+        for name, raw, count in tensors
+    ]
+    return inputs, b"".join(raw for _, raw, _ in tensors)
 
 
 def _split_rows(audio: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
@@ -190,7 +211,7 @@ class PredictorClient:
         self._channel: grpc.aio.Channel | None = None
         self._http: httpx.AsyncClient | None = None
         self._ready_until = 0.0
-        self._streams: bool | None = None
+        self._voices: dict | None = None
 
     def _grpc_stub(self) -> pb_grpc.GRPCInferenceServiceStub:
         if self._channel is None:
@@ -233,32 +254,35 @@ class PredictorClient:
         self._ready_until = time.monotonic() + READINESS_TTL_S if ready else 0.0
         return ready
 
-    async def streams(self) -> bool:
-        """Whether the predictor's model streams audio before the whole text is said (its
-        voices route says `streaming`); False without a REST host. An answer is kept; a
-        predictor that cannot be asked yet is asked again next time."""
-        if self._streams is not None:
-            return self._streams
-        if self.rest_host is None:
-            return False
+    async def voices(self) -> dict | None:
+        """The model's catalog from the predictor's voices route (speakers, languages, whether
+        it clones, blends and streams); None without a REST host or while it cannot be asked.
+        A model's catalog does not change while it is served: the first answer is kept."""
+        if self._voices is not None or self.rest_host is None:
+            return self._voices
         try:
             response = await self._rest().get(
                 f"/v2/models/{self.model_name}/voices", timeout=READINESS_TIMEOUT_S
             )
-        except httpx.HTTPError:
-            return False
-        if response.status_code == 200:
-            try:
-                self._streams = response.json().get("streaming") is True
-            except (ValueError, AttributeError):
-                self._streams = False
-            return self._streams
-        if response.status_code == 404:
-            # A predictor without the route, or without this model: neither will stream.
-            self._streams = False
-        return False
+            catalog = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+        if isinstance(catalog, dict):
+            self._voices = catalog
+        elif response.status_code == 404:
+            # A predictor without the route, or without this model: an empty catalog.
+            self._voices = {}
+        return self._voices
 
-    async def synthesize_stream(self, text: str, parameters: dict[str, object]) -> PredictorStream:
+    async def streams(self) -> bool:
+        """Whether the predictor's model streams audio before the whole text is said (its
+        voices route says `streaming`); False without a REST host."""
+        catalog = await self.voices()
+        return bool(catalog and catalog.get("streaming") is True)
+
+    async def synthesize_stream(
+        self, text: str, parameters: dict[str, object], references: tuple[bytes, ...] = ()
+    ) -> PredictorStream:
         """Start saying `text` on the predictor's streaming route; returns once its first
         audio is made (the predictor answers then), with the sample rate and model version.
 
@@ -266,17 +290,10 @@ class PredictorClient:
         TooManyRequestsError (a 429), PredictorUnavailableError (anything else); reading the
         stream raises PredictorStreamError if it breaks off.
         """
-        raw = _bytes_tensor([text])
+        inputs, raw = _json_inputs([text], references)
         header = json.dumps(
             {
-                "inputs": [
-                    {
-                        "name": TEXT_INPUT,
-                        "shape": [1],
-                        "datatype": "BYTES",
-                        "parameters": {"binary_data_size": len(raw)},
-                    }
-                ],
+                "inputs": inputs,
                 "parameters": {k: v for k, v in parameters.items() if v is not None},
             }
         ).encode()
@@ -314,24 +331,33 @@ class PredictorClient:
         version = response.headers.get(MODEL_VERSION_HEADER, "")
         return PredictorStream(response, sample_rate, version, str(self.rest_host))
 
-    async def synthesize(self, texts: list[str], parameters: dict[str, object]) -> PredictorAudio:
-        """Say `texts` in one predictor request.
+    async def synthesize(
+        self, texts: list[str], parameters: dict[str, object], references: tuple[bytes, ...] = ()
+    ) -> PredictorAudio:
+        """Say `texts` in one predictor request, in a voice cloned from `references` (encoded
+        recordings, the `speaker_wav` input) if any.
 
         Raises PredictorUnavailableError (unreachable, not ready) or PredictorRejectedError (a 400).
         """
         if self.protocol == "grpc-v2":
-            return await self._infer_grpc(texts, parameters)
-        return await self._infer_rest(texts, parameters)
+            return await self._infer_grpc(texts, parameters, references)
+        return await self._infer_rest(texts, parameters, references)
 
-    async def _infer_grpc(self, texts: list[str], parameters: dict[str, object]) -> PredictorAudio:
+    async def _infer_grpc(
+        self, texts: list[str], parameters: dict[str, object], references: tuple[bytes, ...]
+    ) -> PredictorAudio:
+        tensors = [(TEXT_INPUT, list(texts))]
+        if references:
+            tensors.append((SPEAKER_WAV_INPUT, list(references)))
         request = pb.ModelInferRequest(
             model_name=self.model_name,
             inputs=[
                 pb.ModelInferRequest.InferInputTensor(
-                    name=TEXT_INPUT, datatype="BYTES", shape=[len(texts)]
+                    name=name, datatype="BYTES", shape=[len(items)]
                 )
+                for name, items in tensors
             ],
-            raw_input_contents=[_bytes_tensor(texts)],
+            raw_input_contents=[_bytes_tensor(items) for _, items in tensors],
             parameters=_parameters(parameters),
         )
         try:
@@ -360,18 +386,13 @@ class PredictorClient:
             params[MODEL_VERSION_PARAMETER].string_param,
         )
 
-    async def _infer_rest(self, texts: list[str], parameters: dict[str, object]) -> PredictorAudio:
-        raw = _bytes_tensor(texts)
+    async def _infer_rest(
+        self, texts: list[str], parameters: dict[str, object], references: tuple[bytes, ...]
+    ) -> PredictorAudio:
+        inputs, raw = _json_inputs(texts, references)
         header = json.dumps(
             {
-                "inputs": [
-                    {
-                        "name": TEXT_INPUT,
-                        "shape": [len(texts)],
-                        "datatype": "BYTES",
-                        "parameters": {"binary_data_size": len(raw)},
-                    }
-                ],
+                "inputs": inputs,
                 "outputs": [
                     {"name": AUDIO_OUTPUT, "parameters": {"binary_data": True}},
                     {"name": AUDIO_LENGTH_OUTPUT, "parameters": {"binary_data": True}},

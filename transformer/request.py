@@ -11,6 +11,8 @@ from voxraga.contract import SPEED_RANGE
 CHARS_PER_SECOND = 15.0
 """Speech at speed 1 says at least this many characters a second (the bundled Piper voice says
 19 of normalized English): the estimate a request's audio is bounded by before synthesis."""
+MAX_VOICE_CHARS = 600
+"""A voice's id or name, or a blend of up to 8 of them with weights."""
 SSML_MARKUP_FACTOR = 10
 """An SSML document may be this many times --max_input_chars long, markup included."""
 
@@ -99,10 +101,10 @@ def build_request(
             f"'{text_field}' has {len(text)} characters; at most {bound} are allowed"
             + (" for an SSML document" if is_ssml else "")
         )
-    for name, value in (("voice", voice), ("language", language)):
-        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 64):
+    for name, value, longest in (("voice", voice, MAX_VOICE_CHARS), ("language", language, 64)):
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= longest):
             raise SpeechRequestError(
-                f"'{name}' must be a non-empty string of at most 64 characters, got "
+                f"'{name}' must be a non-empty string of at most {longest} characters, got "
                 f"{type(value).__name__ if not isinstance(value, str) else repr(value[:64])}"
             )
         if isinstance(value, str):

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from transformer import metrics
 from transformer.audio import FORMATS, SAMPLE_RATE_RANGE, encoding_rate, silence
 from transformer.encoders import open_encoder
-from transformer.openai import OPENAI_VOICES, validation_message
+from transformer.openai import VoiceId, validation_message, voice_name
 from transformer.pipeline import SpeechService
 from transformer.plan import SENTENCE_GAP_S
 from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
@@ -50,7 +50,7 @@ class StartFrame(BaseModel):
 
     type: Literal["start"]
     model: str | None = Field(None, max_length=256)
-    voice: str | None = Field(None, min_length=1, max_length=64)
+    voice: str | VoiceId | None = None
     response_format: Literal[tuple(FORMATS)] = "pcm"  # type: ignore[valid-type]
     language: str | None = Field(None, min_length=1, max_length=64)
     speed: float | None = Field(None, ge=SPEED_RANGE[0], le=SPEED_RANGE[1])
@@ -229,7 +229,7 @@ class _Session:
         try:
             return build_request(
                 text,
-                voice=None if self.start.voice in OPENAI_VOICES else self.start.voice,
+                voice=voice_name(self.start.voice),
                 language=self.start.language,
                 speed=self.start.speed,
                 audio_format="pcm",
