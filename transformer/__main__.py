@@ -11,6 +11,7 @@ from transformer.openai import openai_router
 from transformer.pipeline import AUDIO_OVERRUN, SpeechService
 from transformer.predictor_client import PredictorClient
 from transformer.request import Limits, default_max_audio_seconds
+from transformer.timestamps import timestamps_router
 from transformer.voice_routes import voices_router
 from transformer.voices import VoiceStore
 from transformer.websocket import websocket_router
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     model_server.app.include_router(openai_router(service))
     model_server.app.include_router(websocket_router(service))
     model_server.app.include_router(voices_router(service, args.model_name))
+    model_server.app.include_router(timestamps_router(service))
     options = ServingOptions(
         api_key=api_key,
         enable_model_repository=args.enable_model_repository,

@@ -22,7 +22,12 @@ from transformer import metrics
 from transformer.audio import FORMATS, SAMPLE_RATE_RANGE
 from transformer.pipeline import Speech, SpeechService, StreamError
 from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
-from transformer.request import MAX_VOICE_CHARS, SpeechRequestError, build_request
+from transformer.request import (
+    MAX_VOICE_CHARS,
+    SpeechRequest,
+    SpeechRequestError,
+    build_request,
+)
 from transformer.text.ssml import Pause
 from voxraga.contract import MODEL_VERSION_HEADER, SPEED_RANGE
 from voxraga.error_log import log_error
@@ -131,7 +136,7 @@ class BodyError(ValueError):
     """A body that is not the JSON object a route takes; the message says why."""
 
 
-async def _read_body(request: Request, model: type[Body]) -> Body:
+async def read_body(request: Request, model: type[Body]) -> Body:
     """The body as `model`. Python's json reads what clients send (a lone surrogate escape
     included, refused later by name) and says where malformed JSON breaks."""
     raw = await request.body()
@@ -164,6 +169,22 @@ def validation_message(exc: ValidationError, body: type[BaseModel]) -> str:
     return "; ".join(problems)
 
 
+def speech_request_of(body: SpeechBody, service: SpeechService) -> SpeechRequest:
+    """The SpeechRequest a speech body asks for; errors name the body's fields."""
+    return build_request(
+        body.input,
+        voice=voice_name(body.voice),
+        language=body.language,
+        speed=body.speed,
+        audio_format=body.response_format,
+        sample_rate=body.sample_rate,
+        normalize_text=body.normalize,
+        default_format="mp3",
+        text_field="input",
+        limits=service.limits,
+    )
+
+
 def openai_router(service: SpeechService) -> APIRouter:
     """The routes, bound to one SpeechService."""
     router = APIRouter()
@@ -191,23 +212,12 @@ def openai_router(service: SpeechService) -> APIRouter:
     async def _speech(request: Request, labels: dict[str, str]) -> Response:
         route = "POST /v1/audio/speech"
         try:
-            body = await _read_body(request, SpeechBody)
+            body = await read_body(request, SpeechBody)
         except BodyError as exc:
             return error_response(route, 400, str(exc), "invalid_request_error")
         labels["format"] = body.response_format or "mp3"
         try:
-            speech_request = build_request(
-                body.input,
-                voice=voice_name(body.voice),
-                language=body.language,
-                speed=body.speed,
-                audio_format=body.response_format,
-                sample_rate=body.sample_rate,
-                normalize_text=body.normalize,
-                default_format="mp3",
-                text_field="input",
-                limits=service.limits,
-            )
+            speech_request = speech_request_of(body, service)
             if body.stream is False:
                 if body.stream_format == "sse":
                     raise SpeechRequestError(
@@ -243,7 +253,7 @@ def openai_router(service: SpeechService) -> APIRouter:
         """What a text becomes before the model reads it, sentence by sentence."""
         route = "POST /v1/normalize"
         try:
-            body = await _read_body(request, NormalizeBody)
+            body = await read_body(request, NormalizeBody)
             speech_request = build_request(
                 body.input,
                 language=body.language,

@@ -65,6 +65,25 @@ class Segment:
     """Whether this is the last stretch of that sentence (always true for a pause)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class SentenceSpan:
+    """Where a sentence's audio lies, in samples."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TimedAudio:
+    """A request's whole audio and where each sentence lies in it."""
+
+    audio: np.ndarray
+    sample_rate: int
+    model_version: str
+    sentences: list[SentenceSpan]
+
+
 @dataclasses.dataclass
 class Speech:
     """An encoded file (empty while it streams) and what describes it."""
@@ -192,16 +211,31 @@ class SpeechService:
         self, request: SpeechRequest, voice: Voice | None = None
     ) -> tuple[np.ndarray, int, str]:
         """The request's whole audio, unencoded: samples, their rate, the model version."""
+        timed = await self.timed(request, voice)
+        return timed.audio, timed.sample_rate, timed.model_version
+
+    async def timed(self, request: SpeechRequest, voice: Voice | None = None) -> "TimedAudio":
+        """The request's whole audio, unencoded, with where each sentence lies in it."""
         voice = voice or await self.voice(request)
         steps = self.plan(request)
+        pieces: list[np.ndarray] = []
+        spans: list[SentenceSpan] = []
+        samples, start = 0, None
         with stage("predict"):
             rendering = await self.render(request, steps, voice)
             try:
-                pieces = [segment.audio async for segment in rendering.segments]
+                async for segment in rendering.segments:
+                    if segment.sentence is not None and start is None:
+                        start = samples
+                    pieces.append(segment.audio)
+                    samples += len(segment.audio)
+                    if segment.sentence is not None and segment.ends:
+                        spans.append(SentenceSpan(segment.sentence, start or 0, samples))
+                        start = None
             finally:
                 await rendering.aclose()
         audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-        return audio, rendering.sample_rate, rendering.model_version
+        return TimedAudio(audio, rendering.sample_rate, rendering.model_version, spans)
 
     async def stream(
         self, request: SpeechRequest, route: str

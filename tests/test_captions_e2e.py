@@ -1,0 +1,56 @@
+"""Captions end to end: word and sentence times that match the audio, and subtitle files."""
+
+import base64
+import itertools
+
+import httpx
+import numpy as np
+import srt
+
+from tests.audio_fixtures import decode
+
+TEXT = "The first sentence is here. Then a second sentence follows it."
+
+
+def timestamps(server, **body) -> httpx.Response:
+    return httpx.post(
+        f"{server.http_url}/v1/audio/speech/timestamps",
+        json={"input": TEXT, "response_format": "wav", **body},
+        timeout=120,
+    )
+
+
+def loudness(audio: np.ndarray, rate: int, start: float, end: float) -> float:
+    stretch = audio[int(start * rate) : int(end * rate)]
+    return float(np.sqrt(np.mean(stretch**2))) if len(stretch) else 0.0
+
+
+def test_words_and_sentences_fall_where_their_audio_is(joe_transformer):
+    response = timestamps(joe_transformer, captions="srt")
+    assert response.status_code == 200, response.text
+    payload = response.json()
+    assert payload["content_type"] == "audio/wav"
+    audio, rate = decode(base64.b64decode(payload["audio"]))
+    duration = len(audio) / rate
+    first, second = payload["sentences"]
+    assert first["text"] == "The first sentence is here."
+    assert 0 <= first["start"] < first["end"] < second["start"] < second["end"] <= duration + 0.01
+    words = payload["words"]
+    assert [w["word"] for w in words] == TEXT.split()
+    assert all(a["end"] <= b["start"] for a, b in itertools.pairwise(words))
+    # The pause between the sentences falls between their words, and it is quiet.
+    assert words[4]["end"] <= first["end"] < second["start"] <= words[5]["start"]
+    pause = loudness(audio, rate, first["end"], second["start"])
+    for word in words:
+        assert loudness(audio, rate, word["start"], word["end"]) > 3 * pause, word
+    cues = list(srt.parse(payload["captions"]))
+    assert [c.content for c in cues] == [first["text"], second["text"]]
+    assert abs(cues[1].start.total_seconds() - second["start"]) < 0.002
+
+
+def test_vtt_captions_and_errors(joe_transformer):
+    vtt = timestamps(joe_transformer, captions="vtt").json()["captions"]
+    assert vtt.startswith("WEBVTT") and vtt.count(" --> ") == 2
+    assert timestamps(joe_transformer, captions="ass").status_code == 400
+    refused = timestamps(joe_transformer, stream=True)
+    assert refused.status_code == 400 and "'stream' must be false" in refused.text
