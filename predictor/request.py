@@ -7,10 +7,18 @@ wrong and what is allowed.
 import base64
 import binascii
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
-from predictor.engines import NumericOption, ReferenceAudio, SynthesisOptions, VoiceCatalog
+from predictor.engines import (
+    BlendTerm,
+    NumericOption,
+    ReferenceAudio,
+    SynthesisOptions,
+    VoiceCatalog,
+)
 from predictor.reference_audio import ReferenceAudioError, decode_reference
 from voxraga.contract import (
     LANGUAGE_PARAMETER,
@@ -21,6 +29,18 @@ from voxraga.contract import (
     TEXT_INPUT,
     Limits,
 )
+
+MAX_BLEND_TERMS = 8
+"""Voices one `speaker` blend may name."""
+MAX_BLEND_WEIGHT = 100.0
+BLEND_GRAMMAR = (
+    "a voice, or voices blended by weight: terms joined by '+', each 'name' or 'name(weight)' "
+    f"(weight a decimal number above 0, up to {MAX_BLEND_WEIGHT:g}; default 1), "
+    "e.g. 'alice(2)+bob'"
+)
+_WEIGHTED = re.compile(r"(?P<name>.*?)\s*\((?P<weight>[^()]*)\)")
+_RECORDING = re.compile(r"#(?P<index>[0-9]+)")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 class RequestError(ValueError):
@@ -63,9 +83,10 @@ def parse_request(
         )
     texts = _texts(inputs.get(TEXT_INPUT), limits)
     references = _references(inputs.get(SPEAKER_WAV_INPUT), voices, limits)
-    speaker = _speaker(parameters.get(SPEAKER_PARAMETER), voices)
+    speaker, blend = _voice(parameters.get(SPEAKER_PARAMETER), voices, len(references))
     options = SynthesisOptions(
         speaker=speaker,
+        blend=blend,
         language=_language(parameters.get(LANGUAGE_PARAMETER), voices),
         speed=_number(
             SPEED_PARAMETER, parameters.get(SPEED_PARAMETER, 1.0), NumericOption(*SPEED_RANGE)
@@ -166,19 +187,110 @@ def _require_bytes(name: str, raw: RawInput) -> None:
         raise RequestError(f"'{name}' has datatype {raw.datatype}; it must be BYTES")
 
 
-def _speaker(value: object, voices: VoiceCatalog) -> str | None:
+def _voice(
+    value: object, voices: VoiceCatalog, recordings: int
+) -> tuple[str | None, tuple[BlendTerm, ...]]:
+    """The `speaker` parameter: a built-in voice, or a blend of built-in voices and `#k`
+    recordings, as (speaker, blend) for SynthesisOptions."""
     if value is None:
-        return None
+        return None, ()
     if not isinstance(value, str):
         raise RequestError(f"'{SPEAKER_PARAMETER}' must be a string, got {value!r}")
-    if value not in voices.speakers:
-        if not voices.speakers:
+    if value in voices.speakers:
+        return value, ()
+    terms = _blend_terms(value, voices.speakers)
+    if len({name for name, _ in terms}) > 1 and not voices.supports_blending:
+        raise RequestError(
+            f"'{SPEAKER_PARAMETER}' {value!r} blends voices, but this model cannot blend voices: "
+            f"{voices.blending_refused_because}; name one voice"
+        )
+    weights: dict[str | int, float] = {}
+    for name, weight in terms:
+        voice = _blend_voice(name, voices, recordings)
+        weights[voice] = weights.get(voice, 0.0) + weight
+    if len(weights) == 1:
+        (voice,) = weights
+        if isinstance(voice, str):
+            return voice, ()
+        if recordings == 1:
+            # '#0' of one recording is the voice cloned from all of them.
+            return None, ()
+    elif recordings and not any(isinstance(voice, int) for voice in weights):
+        # Recordings sent, none named: they make the voice, and `speaker` is not used.
+        return None, ()
+    total = sum(weights.values())
+    # One order for one blend however it is written (built-in voices by name, then recordings
+    # by index): equal blends share a synthesis, and their sums are the same to the last bit.
+    ordered = sorted(weights, key=lambda v: (0, v, 0) if isinstance(v, str) else (1, "", v))
+    return None, tuple(BlendTerm(voice, weights[voice] / total) for voice in ordered)
+
+
+def _blend_voice(name: str, voices: VoiceCatalog, recordings: int) -> str | int:
+    """A built-in voice id, or the index of a `speaker_wav` recording for '#k'."""
+    if name in voices.speakers:
+        return name
+    recording = _RECORDING.fullmatch(name)
+    if recording is None:
+        _unknown_speaker(name, voices)
+    if not voices.supports_cloning:
+        raise RequestError(
+            f"this model does not clone voices, so '{SPEAKER_PARAMETER}' cannot name a "
+            f"'{SPEAKER_WAV_INPUT}' recording ({name!r}); XTTS models accept it"
+        )
+    index = int(recording["index"])
+    if index >= recordings:
+        sent = (
+            f"{recordings} were sent: name #0 to #{recordings - 1}"
+            if recordings
+            else f"none was sent: send '{SPEAKER_WAV_INPUT}'"
+        )
+        raise RequestError(
+            f"'{SPEAKER_PARAMETER}' names recording {name} of '{SPEAKER_WAV_INPUT}' (0-based), "
+            f"but {sent}"
+        )
+    return index
+
+
+def _unknown_speaker(name: str, voices: VoiceCatalog) -> NoReturn:
+    if not voices.speakers:
+        raise RequestError(
+            f"unknown speaker {name!r}: this model has no built-in speakers"
+            + (f"; clone a voice with '{SPEAKER_WAV_INPUT}'" if voices.supports_cloning else "")
+        )
+    raise RequestError(f"unknown speaker {name!r}; available: {', '.join(voices.speakers)}")
+
+
+def _blend_terms(value: str, speakers: tuple[str, ...]) -> list[tuple[str, float]]:
+    """(name, weight) of each '+'-joined term of a blend, as written; a term that is a
+    built-in voice's whole name (parentheses and all) is that voice, weighing 1."""
+    terms = value.split("+")
+    if len(terms) > MAX_BLEND_TERMS:
+        raise RequestError(
+            f"'{SPEAKER_PARAMETER}' blends {len(terms)} voices; at most {MAX_BLEND_TERMS} are "
+            "allowed"
+        )
+    parsed = []
+    for term in terms:
+        term = term.strip()
+        weighted = None if term in speakers else _WEIGHTED.fullmatch(term)
+        name, weight = (weighted["name"], weighted["weight"].strip()) if weighted else (term, "1")
+        if not name or (("(" in name or ")" in name) and name not in speakers):
             raise RequestError(
-                f"unknown speaker {value!r}: this model has no built-in speakers"
-                + (f"; clone a voice with '{SPEAKER_WAV_INPUT}'" if voices.supports_cloning else "")
+                f"'{SPEAKER_PARAMETER}' {value!r} is malformed at {term!r}: it must be "
+                f"{BLEND_GRAMMAR}"
             )
-        raise RequestError(f"unknown speaker {value!r}; available: {', '.join(voices.speakers)}")
-    return value
+        parsed.append((name, _blend_weight(value, name, weight)))
+    return parsed
+
+
+def _blend_weight(value: str, name: str, weight: str) -> float:
+    number = float(weight) if _DECIMAL.fullmatch(weight) else math.nan
+    if not 0 < number <= MAX_BLEND_WEIGHT:
+        raise RequestError(
+            f"'{SPEAKER_PARAMETER}' {value!r}: the weight of {name!r} must be a decimal number "
+            f"above 0 and up to {MAX_BLEND_WEIGHT:g}, got {weight!r}"
+        )
+    return number
 
 
 def _language(value: object, voices: VoiceCatalog) -> str | None:

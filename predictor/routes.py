@@ -54,6 +54,7 @@ def voices_router(models: Mapping[str, SpeechModel]) -> APIRouter:
                 "languages": list(catalog.languages),
                 "default_language": catalog.default_language,
                 "voice_cloning": catalog.supports_cloning,
+                "voice_blending": catalog.supports_blending,
                 "streaming": engine.streams,
                 "options": {
                     name: {

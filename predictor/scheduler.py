@@ -97,6 +97,7 @@ def options_key(options: SynthesisOptions) -> Hashable:
     """What makes two requests' options the same: equal keys may share an engine call."""
     return (
         options.speaker,
+        options.blend,
         options.language,
         options.speed,
         tuple(reference.digest for reference in options.references),

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from predictor.engines.base import (
+    BlendTerm,
     Engine,
     ModelLoadError,
     NumericOption,
@@ -14,6 +15,7 @@ from predictor.engines.base import (
 )
 
 __all__ = [
+    "BlendTerm",
     "Engine",
     "ModelLoadError",
     "NumericOption",

@@ -45,6 +45,10 @@ class VoiceCatalog:
     """The language used when a request names none."""
     supports_cloning: bool = False
     """Whether `speaker_wav` reference recordings are accepted."""
+    supports_blending: bool = False
+    """Whether `speaker` may mix several voices by weight ("alice(2)+bob")."""
+    blending_refused_because: str = "it has one voice"
+    """Why this model cannot blend voices, where it cannot: said in the 400 a blend gets."""
     options: Mapping[str, NumericOption] = field(default_factory=dict)
     """Model-specific sampling options, by request parameter name."""
 
@@ -62,17 +66,31 @@ class ReferenceAudio:
 
 
 @dataclass(frozen=True)
+class BlendTerm:
+    """One voice of a blend and its share of it."""
+
+    voice: str | int
+    """A built-in voice id, or (an int) the index of a recording in `references`."""
+    weight: float
+    """Its share: the weights of a blend sum to 1."""
+
+
+@dataclass(frozen=True)
 class SynthesisOptions:
     """How to say one text: already validated against the engine's VoiceCatalog."""
 
     speaker: str | None = None
-    """A built-in voice id, or None for the default voice (or the cloned one)."""
+    """A built-in voice id, or None for the default voice (or the cloned one, or a blend)."""
     language: str | None = None
     """A language code from the catalog, or None."""
     speed: float = 1.0
     """Speaking rate; 2.0 is twice as fast."""
     references: tuple[ReferenceAudio, ...] = ()
     """Recordings to clone the voice from; they take precedence over `speaker`."""
+    blend: tuple[BlendTerm, ...] = ()
+    """The voice as a mix of voices (two or more, or one recording of several in
+    `references`), in a canonical order; empty where `speaker` or all of `references` is the
+    voice. It takes precedence over both."""
     sampling: Mapping[str, float] = field(default_factory=dict)
     """Values for the engine's sampling options, by name."""
 

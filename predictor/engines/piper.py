@@ -67,6 +67,8 @@ class PiperEngine(Engine):
             languages=(language,) if language else (),
             default_speaker=speakers[0] if speakers else None,
             default_language=language,
+            blending_refused_because="a Piper voice is called with one speaker id, not a "
+            "speaker embedding that voices could be mixed into",
             options=SAMPLING_OPTIONS,
         )
 

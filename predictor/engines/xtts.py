@@ -23,6 +23,7 @@ from predictor.engines.base import (
     Engine,
     ModelLoadError,
     NumericOption,
+    ReferenceAudio,
     SynthesisInputError,
     SynthesisOptions,
     VoiceCatalog,
@@ -159,6 +160,7 @@ class XttsEngine(Engine):
             default_speaker=next(iter(self._builtin), None),
             default_language="en" if "en" in languages else (languages[0] if languages else None),
             supports_cloning=True,
+            supports_blending=True,
             options=SAMPLING_OPTIONS,
         )
 
@@ -293,8 +295,10 @@ class XttsEngine(Engine):
         )
 
     def _voice(self, options: SynthesisOptions) -> _Voice:
+        if options.blend:
+            return self._blended_voice(options)
         if options.references:
-            return self._cloned_voice(options)
+            return self._cloned_voice(options.references)
         if options.speaker is not None:
             return self._builtin[options.speaker]
         if self.voices.default_speaker is not None:
@@ -304,13 +308,37 @@ class XttsEngine(Engine):
             "'speaker_wav' input to clone a voice"
         )
 
-    def _cloned_voice(self, options: SynthesisOptions) -> _Voice:
-        key = hashlib.sha256("".join(r.digest for r in options.references).encode()).hexdigest()
+    @torch.inference_mode()
+    def _blended_voice(self, options: SynthesisOptions) -> _Voice:
+        """The weighted sum of the blend's voices: built-in ones, and recordings each cloned
+        alone (and cached, as a voice cloned from that one recording is)."""
+        voices = [
+            self._builtin[term.voice]
+            if isinstance(term.voice, str)
+            else self._cloned_voice((options.references[term.voice],))
+            for term in options.blend
+        ]
+        # The perceiver resampler of XTTS-v2 makes every latent 32 frames long; without it
+        # (gpt_use_perceiver_resampler false) a latent is as long as its recording, up to
+        # gpt_cond_len seconds: each is stretched to the longest before they are summed.
+        frames = max(voice.gpt_cond_latent.shape[1] for voice in voices)
+        latent = sum(
+            term.weight * _stretched(voice.gpt_cond_latent.to(self._device), frames)
+            for term, voice in zip(options.blend, voices, strict=True)
+        )
+        embedding = sum(
+            term.weight * voice.speaker_embedding.to(self._device)
+            for term, voice in zip(options.blend, voices, strict=True)
+        )
+        return _Voice(latent, embedding)
+
+    def _cloned_voice(self, references: tuple[ReferenceAudio, ...]) -> _Voice:
+        key = hashlib.sha256("".join(r.digest for r in references).encode()).hexdigest()
         with self._cloned_lock:
             if key in self._cloned:
                 self._cloned.move_to_end(key)
                 return self._cloned[key]
-        voice = self._conditioning(options)
+        voice = self._conditioning(references)
         with self._cloned_lock:
             self._cloned[key] = voice
             if len(self._cloned) > LATENT_CACHE_SIZE:
@@ -318,11 +346,11 @@ class XttsEngine(Engine):
         return voice
 
     @torch.inference_mode()
-    def _conditioning(self, options: SynthesisOptions) -> _Voice:
+    def _conditioning(self, references: tuple[ReferenceAudio, ...]) -> _Voice:
         """XTTS's get_conditioning_latents, from decoded audio instead of file paths."""
         max_samples = CONDITIONING_SAMPLE_RATE * int(self._config.max_ref_len)
         audios, embeddings = [], []
-        for reference in options.references:
+        for reference in references:
             audio = torch.from_numpy(reference.samples).float().unsqueeze(0)
             if reference.sample_rate != CONDITIONING_SAMPLE_RATE:
                 audio = torchaudio.functional.resample(
@@ -343,3 +371,13 @@ class XttsEngine(Engine):
         except RuntimeError as exc:
             raise SynthesisInputError(f"speaker_wav cannot be used: {exc}") from exc
         return _Voice(latent, torch.stack(embeddings).mean(dim=0))
+
+
+def _stretched(latent: torch.Tensor, frames: int) -> torch.Tensor:
+    """A [1, T, C] conditioning latent resampled linearly along T to `frames` frames."""
+    if latent.shape[1] == frames:
+        return latent
+    stretched = torch.nn.functional.interpolate(
+        latent.transpose(1, 2), size=frames, mode="linear", align_corners=True
+    )
+    return stretched.transpose(1, 2)
