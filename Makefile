@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(PY) bench/cancellation.py
 	$(PY) bench/vits_backends.py
 	$(PY) bench/streaming.py
+	$(PY) bench/voices.py
 
 # Minutes: vox-raga under 0.5x to 4x its capacity, and against Piper's and Coqui's own servers.
 bench-load: $(STAMP)
