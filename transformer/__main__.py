@@ -9,6 +9,7 @@ from transformer.cache import ByteBoundedLRU
 from transformer.model import SpeechTransformer
 from transformer.openai import openai_router
 from transformer.pipeline import AUDIO_OVERRUN, SpeechService
+from transformer.playground import playground_router
 from transformer.predictor_client import PredictorClient
 from transformer.request import Limits, default_max_audio_seconds
 from transformer.timestamps import timestamps_router
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     kserve_compat.apply()
     model_server.app.include_router(openai_router(service))
     model_server.app.include_router(websocket_router(service))
+    model_server.app.include_router(playground_router())
     model_server.app.include_router(voices_router(service, args.model_name))
     model_server.app.include_router(timestamps_router(service))
     options = ServingOptions(

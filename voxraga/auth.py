@@ -8,6 +8,10 @@ API_KEY_ENV = "VOX_API_KEY"
 OPEN_PATHS = frozenset(("/", "/metrics", "/v2/health/live", "/v2/health/ready"))
 """REST paths that answer without a key: liveness, readiness and metrics for the kubelet and
 Prometheus. A model's own readiness (`/v2/models/{name}/ready`) is open too."""
+PLAYGROUND_PATH = "/playground"
+"""The transformer's playground page and its static files (`/playground/app.js`...): a browser
+cannot send a key to open a page, and the page holds nothing secret; it sends the key a person
+types on its own API calls."""
 OPEN_GRPC_METHODS = frozenset(
     (
         "/inference.GRPCInferenceService/ServerLive",
@@ -44,7 +48,12 @@ def _checked(key: str, source: str) -> str:
 
 def is_open_path(path: str) -> bool:
     """Whether a REST path answers without a key."""
-    return path in OPEN_PATHS or (path.startswith("/v2/models/") and path.endswith("/ready"))
+    return (
+        path in OPEN_PATHS
+        or path == PLAYGROUND_PATH
+        or path.startswith(PLAYGROUND_PATH + "/")
+        or (path.startswith("/v2/models/") and path.endswith("/ready"))
+    )
 
 
 def bearer_matches(authorization: str | None, api_key: str) -> bool:
