@@ -160,7 +160,7 @@ def test_bangla_through_the_transformer_to_xtts(bangla_transformer):
         ({"format": "m4a"}, "unknown format 'm4a'; available: wav, mp3, opus, aac, flac, ogg, pcm"),
         ({"speed": "9"}, "'speed' must be a number from 0.25 to 4"),
         ({"sample_rate": 1000}, "'sample_rate' must be a whole number from 8000 to 48000"),
-        ({"voice": "nobody"}, "unknown speaker 'nobody'"),
+        ({"voice": "nobody"}, "unknown voice 'nobody'"),
         ({"language": "fr"}, "unknown language 'fr'; available: en"),
     ],
 )

@@ -11,7 +11,7 @@ from kserve.protocol.infer_type import to_http_parameters
 
 from transformer import metrics
 from transformer.pipeline import Speech, SpeechService
-from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
+from transformer.predictor_errors import PredictorRejectedError, PredictorUnavailableError
 from transformer.request import SpeechRequest, SpeechRequestError, build_request
 from voxraga.contract import MODEL_VERSION_HEADER
 from voxraga.kserve_compat import answers_in_binary

@@ -12,18 +12,17 @@ import json
 import math
 import re
 from collections.abc import AsyncIterator
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from transformer import metrics
 from transformer.audio import FORMATS, SAMPLE_RATE_RANGE
 from transformer.pipeline import Speech, SpeechService, StreamError
-from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
+from transformer.predictor_errors import PredictorRejectedError, PredictorUnavailableError
 from transformer.request import (
-    MAX_VOICE_CHARS,
     SpeechRequest,
     SpeechRequestError,
     build_request,
@@ -42,17 +41,19 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 a client could compare)."""
 
 
-class VoiceId(BaseModel):
-    """A voice named by its id, as OpenAI's `{"id": "voice_..."}`."""
+def _voice(value: object) -> object:
+    """A voice as a string: OpenAI's `{"id": "voice_..."}` is its id."""
+    if isinstance(value, dict):
+        if set(value) != {"id"} or not isinstance(value["id"], str):
+            raise ValueError('must be a voice\'s id or name, or {"id": "<voice id>"}')
+        return value["id"]
+    if value is not None and not isinstance(value, str):
+        raise ValueError('must be a voice\'s id or name, or {"id": "<voice id>"}')
+    return value
 
-    model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=MAX_VOICE_CHARS)
-
-
-def voice_name(voice: "str | VoiceId | None") -> str | None:
-    """The voice a body names, as a string."""
-    return voice.id if isinstance(voice, VoiceId) else voice
+Voice = Annotated[str | None, BeforeValidator(_voice)]
+"""A body's `voice`: an id, a name, a blend, or `{"id": ...}`."""
 
 
 class SpeechBody(BaseModel):
@@ -63,7 +64,7 @@ class SpeechBody(BaseModel):
 
     input: str = Field(description="The text (or an SSML document) to say.")
     model: str | None = Field(None, max_length=256, description="Any model name; one is served.")
-    voice: str | VoiceId | None = Field(
+    voice: Voice = Field(
         None,
         description="A voice's id or name, {\"id\": ...}, a blend such as 'alice(2)+bob', or "
         "'default' (OpenAI's names mean the default voice too).",
@@ -173,7 +174,7 @@ def speech_request_of(body: SpeechBody, service: SpeechService) -> SpeechRequest
     """The SpeechRequest a speech body asks for; errors name the body's fields."""
     return build_request(
         body.input,
-        voice=voice_name(body.voice),
+        voice=body.voice,
         language=body.language,
         speed=body.speed,
         audio_format=body.response_format,

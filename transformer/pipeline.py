@@ -23,6 +23,7 @@ from transformer.audio import AudioFormat, Resampler, encoding_rate, silence
 from transformer.cache import ByteBoundedLRU
 from transformer.encoders import encode, open_encoder
 from transformer.plan import Piece, plan
+from transformer.predictor_errors import PredictorRejectedError
 from transformer.request import Limits, SpeechRequest, SpeechRequestError
 from transformer.text.ssml import Pause
 from transformer.voices import Voice, VoiceStore
@@ -433,6 +434,8 @@ class SpeechService:
                         _Said(index, audio, True, said.sample_rate, said.model_version)
                     )
             queue.put_nowait(None)
+        except PredictorRejectedError as exc:
+            queue.put_nowait(PredictorRejectedError(_in_clients_words(str(exc))))
         except Exception as exc:
             queue.put_nowait(exc)
 
@@ -482,6 +485,16 @@ async def _retrying(call: Callable[[], Awaitable[T]], retry: bool) -> T:
                 raise
             await asyncio.sleep(min(exc.retry_after_s, MAX_RETRY_WAIT_S))
     return await call()
+
+
+def _in_clients_words(message: str) -> str:
+    """A predictor's refusal as a transformer client reads it: they name voices, not
+    speakers, and never send `speaker_wav` themselves."""
+    return (
+        message.replace("unknown speaker", "unknown voice")
+        .replace("'speaker'", "'voice'")
+        .replace("'speaker_wav'", "the stored voice's recording")
+    )
 
 
 def _cache_key(request: SpeechRequest, voice: Voice, streamed: bool) -> str:

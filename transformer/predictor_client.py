@@ -17,6 +17,11 @@ import numpy as np
 from kserve.protocol.grpc import grpc_predict_v2_pb2 as pb
 from kserve.protocol.grpc import grpc_predict_v2_pb2_grpc as pb_grpc
 
+from transformer.predictor_errors import (
+    PredictorRejectedError,
+    PredictorStreamError,
+    PredictorUnavailableError,
+)
 from voxraga.contract import (
     AUDIO_LENGTH_OUTPUT,
     AUDIO_OUTPUT,
@@ -42,19 +47,6 @@ MAX_REPLY_BYTES = Limits().max_response_bytes + MIB
 READINESS_TTL_S = 1.0
 """How long one answer to "is the predictor ready?" is reused: readiness probes come often."""
 READINESS_TIMEOUT_S = 2.0
-
-
-class PredictorUnavailableError(RuntimeError):
-    """The predictor cannot be reached or is not ready: a 503."""
-
-
-class PredictorRejectedError(ValueError):
-    """The predictor refused the request as invalid: a 400 with its message."""
-
-
-class PredictorStreamError(PredictorUnavailableError):
-    """A stream broke off after its audio had begun: the predictor failed part way (its
-    message), or the connection or the framing did."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from transformer.openai import (
     speech_request_of,
 )
 from transformer.pipeline import SpeechService, stage
-from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
+from transformer.predictor_errors import PredictorRejectedError, PredictorUnavailableError
 from transformer.request import SpeechRequestError
 from voxraga.contract import MODEL_VERSION_HEADER
 from voxraga.overload import TooManyRequestsError

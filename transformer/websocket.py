@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from transformer import metrics
 from transformer.audio import FORMATS, SAMPLE_RATE_RANGE, encoding_rate, silence
 from transformer.encoders import open_encoder
-from transformer.openai import VoiceId, validation_message, voice_name
+from transformer.openai import Voice, validation_message
 from transformer.pipeline import SpeechService
 from transformer.plan import SENTENCE_GAP_S
-from transformer.predictor_client import PredictorRejectedError, PredictorUnavailableError
+from transformer.predictor_errors import PredictorRejectedError, PredictorUnavailableError
 from transformer.request import SpeechRequest, SpeechRequestError, build_request
 from transformer.text.sentences import complete_sentences
 from voxraga.contract import SPEED_RANGE
@@ -50,7 +50,7 @@ class StartFrame(BaseModel):
 
     type: Literal["start"]
     model: str | None = Field(None, max_length=256)
-    voice: str | VoiceId | None = None
+    voice: Voice = None
     response_format: Literal[tuple(FORMATS)] = "pcm"  # type: ignore[valid-type]
     language: str | None = Field(None, min_length=1, max_length=64)
     speed: float | None = Field(None, ge=SPEED_RANGE[0], le=SPEED_RANGE[1])
@@ -229,7 +229,7 @@ class _Session:
         try:
             return build_request(
                 text,
-                voice=voice_name(self.start.voice),
+                voice=self.start.voice,
                 language=self.start.language,
                 speed=self.start.speed,
                 audio_format="pcm",
