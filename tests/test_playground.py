@@ -16,7 +16,6 @@ import pytest
 import soundfile
 
 from tests.servers import PredictorServer, start_transformer
-from transformer.playground import prefers_html
 from voxraga.auth import is_open_path
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -124,8 +123,14 @@ def transcript_classes(browser, selector: str) -> list[str]:
         ("text/html;q=0", False),
     ],
 )
-def test_only_a_header_that_prefers_html_gets_the_page_at_the_root(accept, html):
-    assert prefers_html(accept) is html
+def test_only_a_header_that_prefers_html_gets_the_page_at_the_root(joe_transformer, accept, html):
+    response = httpx.get(joe_transformer.http_url + "/", headers={"accept": accept})
+    assert response.status_code == 200
+    assert response.headers["vary"] == "Accept"
+    if html:
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+    else:
+        assert response.json() == {"status": "alive"}
 
 
 def test_the_page_and_its_files_need_no_key_but_nothing_else_opens():
