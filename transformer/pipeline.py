@@ -244,11 +244,10 @@ class SpeechService:
         """One file of the requested format, its bytes sent as they are encoded.
 
         Returns a Speech describing the stream (no audio; its duration counts up as the audio is
-        sent) and the byte iterator. The first
-        audio is made before this returns, so that what fails early is still a plain error;
-        what fails later ends the iterator with StreamError. The request's place is held until
-        the iterator ends or is closed (or, never read, is collected: it has started, so the
-        event loop closes it).
+        sent) and the byte iterator. The first audio is made before this returns, so that what
+        fails early is still a plain error; what fails later ends the iterator with StreamError.
+        The request's place is held until the iterator ends or is closed (or, never read, is
+        collected: it has started, so the event loop closes it).
         """
         stream = self._stream(request, route)
         info = await anext(stream)
