@@ -54,3 +54,9 @@ def test_vtt_captions_and_errors(joe_transformer):
     assert timestamps(joe_transformer, captions="ass").status_code == 400
     refused = timestamps(joe_transformer, stream=True)
     assert refused.status_code == 400 and "'stream' must be false" in refused.text
+
+
+def test_a_cue_cannot_break_the_subtitle_file(joe_transformer):
+    response = timestamps(joe_transformer, input="Go --> there.\n\nNow.", captions="vtt")
+    assert response.status_code == 200, response.text
+    assert response.json()["captions"].count(" --> ") == 2

@@ -103,6 +103,10 @@ def test_default_and_openai_names_mean_the_default_voice(xtts_pair):
     _, transformer = xtts_pair
     for name in ("default", "alloy", None):
         assert speak(transformer, name).status_code == 200, name
+    for blend in ("Ana Florence(.)", "Ana Florence(1.2.3)", "a+b+c+d+e+f+g+h+i", "(2)"):
+        refused = speak(transformer, blend)
+        assert refused.status_code == 400, blend
+        assert "'voice'" in refused.json()["error"]["message"]
     unknown = speak(transformer, "nobody").json()["error"]["message"]
     assert unknown.startswith("unknown voice 'nobody'; available: Ana Florence")
 
@@ -202,6 +206,14 @@ def test_bad_uploads_are_400s_that_say_why(xtts_pair, fields, files, message):
     )
     assert response.status_code == 400, response.text
     assert message in response.json()["error"]["message"]
+
+
+def test_a_recording_in_a_codec_ffmpeg_lacks_is_refused(xtts_pair):
+    recording = bytearray(voice_like_recording(2))
+    recording[20:22] = (0x1234).to_bytes(2, "little")  # the WAV format tag
+    refused = upload(xtts_pair[1], "odd", bytes(recording))
+    assert refused.status_code == 400
+    assert "'audio_sample'" in refused.json()["error"]["message"]
 
 
 def test_a_silent_recording_and_a_huge_body_are_refused(xtts_pair):

@@ -72,7 +72,11 @@ def _voiced(audio: np.ndarray) -> tuple[int, int]:
 
 
 def subtitles(sentences: list[Timed], kind: str) -> str:
-    """The sentences as an SRT or WebVTT file, a cue each."""
+    """The sentences as an SRT or WebVTT file, a cue each. A cue's text is one line without
+    "-->", which both formats read as a timing line."""
+    sentences = [
+        dataclasses.replace(s, text=" ".join(s.text.replace("-->", "→").split())) for s in sentences
+    ]
     if kind == "srt":
         return srt.compose(
             srt.Subtitle(

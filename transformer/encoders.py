@@ -68,7 +68,14 @@ def encode(audio: np.ndarray, sample_rate: int, audio_format: AudioFormat) -> by
 
 def pcm16(audio: np.ndarray) -> bytes:
     """16-bit little-endian samples."""
-    return (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+    return (_clean(audio) * 32767.0).round().astype("<i2").tobytes()
+
+
+def _clean(audio: np.ndarray) -> np.ndarray:
+    """Float32 in [-1, 1]; a model's NaN or infinity is silence or full scale, not an error."""
+    return np.clip(np.nan_to_num(audio, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0).astype(
+        np.float32
+    )
 
 
 def wav_header(sample_rate: int, data_bytes: int | None) -> bytes:
@@ -150,7 +157,7 @@ class _AvEncoder(Encoder):
 
     def write(self, audio: np.ndarray) -> bytes:
         if len(audio):
-            samples = np.clip(audio, -1.0, 1.0).astype(np.float32).reshape(1, -1)
+            samples = _clean(audio).reshape(1, -1)
             frame = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
             frame.sample_rate = self._sample_rate
             self._mux(frame)
@@ -211,7 +218,7 @@ class _VorbisEncoder(Encoder):
 
     def write(self, audio: np.ndarray) -> bytes:
         if len(audio):
-            self._file.write(np.clip(audio, -1.0, 1.0).astype(np.float32))
+            self._file.write(_clean(audio))
         return self._sink.take() if isinstance(self._sink, _AppendOnly) else b""
 
     def close(self) -> bytes:

@@ -8,6 +8,7 @@ shape naming the field the client sent.
 
 import asyncio
 import base64
+import contextlib
 import json
 import math
 import re
@@ -283,11 +284,12 @@ def openai_router(service: SpeechService) -> APIRouter:
 async def _until_error(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     """The file's bytes; a stream that fails after it started just ends (the error is logged:
     the status line has gone)."""
-    try:
-        async for chunk in chunks:
-            yield chunk
-    except StreamError:
-        return
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        try:
+            async for chunk in chunks:
+                yield chunk
+        except StreamError:
+            return
 
 
 def _event(payload: dict) -> bytes:
@@ -298,10 +300,11 @@ async def _events(chunks: AsyncIterator[bytes], text: str, info: Speech) -> Asyn
     """OpenAI's speech events: a `speech.audio.delta` per chunk of the file, base64, then
     `speech.audio.done` with usage; an `error` event if the stream fails after it started."""
     try:
-        async for chunk in chunks:
-            yield _event(
-                {"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode("ascii")}
-            )
+        async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+            async for chunk in chunks:
+                yield _event(
+                    {"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode("ascii")}
+                )
     except StreamError as exc:
         yield _event({"type": "error", "error": {"message": str(exc), "type": "server_error"}})
         return

@@ -209,13 +209,17 @@ class SpeechService:
         return speech
 
     async def pcm(
-        self, request: SpeechRequest, voice: Voice | None = None
+        self, request: SpeechRequest, voice: Voice | None = None, retry_first: bool = False
     ) -> tuple[np.ndarray, int, str]:
-        """The request's whole audio, unencoded: samples, their rate, the model version."""
-        timed = await self.timed(request, voice)
+        """The request's whole audio, unencoded: samples, their rate, the model version.
+        `retry_first`: its first call too waits out the predictor's 429s (a sentence of a
+        WebSocket session that has already begun)."""
+        timed = await self.timed(request, voice, retry_first)
         return timed.audio, timed.sample_rate, timed.model_version
 
-    async def timed(self, request: SpeechRequest, voice: Voice | None = None) -> "TimedAudio":
+    async def timed(
+        self, request: SpeechRequest, voice: Voice | None = None, retry_first: bool = False
+    ) -> "TimedAudio":
         """The request's whole audio, unencoded, with where each sentence lies in it."""
         voice = voice or await self.voice(request)
         steps = self.plan(request)
@@ -223,7 +227,7 @@ class SpeechService:
         spans: list[SentenceSpan] = []
         samples, start = 0, None
         with stage("predict"):
-            rendering = await self.render(request, steps, voice)
+            rendering = await self.render(request, steps, voice, retry_first)
             try:
                 async for segment in rendering.segments:
                     if segment.sentence is not None and start is None:
@@ -307,11 +311,15 @@ class SpeechService:
             self.cache.put(key, whole, len(whole.audio))
 
     async def render(
-        self, request: SpeechRequest, steps: list[Piece | Pause], voice: Voice
+        self,
+        request: SpeechRequest,
+        steps: list[Piece | Pause],
+        voice: Voice,
+        retry_first: bool = False,
     ) -> Rendering:
         """Start saying `steps` in `voice`; returns once the first audio is made (its errors
         raise here)."""
-        said = self._said(request, steps, voice)
+        said = self._said(request, steps, voice, retry_first)
         try:
             first = await anext(said)
         except BaseException:
@@ -365,7 +373,7 @@ class SpeechService:
             await said.aclose()
 
     async def _said(
-        self, request: SpeechRequest, steps: list[Piece | Pause], voice: Voice
+        self, request: SpeechRequest, steps: list[Piece | Pause], voice: Voice, retry_first: bool
     ) -> AsyncGenerator[_Said, None]:
         """The predictor's audio for each piece, in order, with calls in flight ahead."""
         streaming = await self.client.streams()
@@ -383,7 +391,7 @@ class SpeechService:
 
         # The first call alone: under load, other requests' first sentences come before this
         # one's later ones. Once it is said, LOOKAHEAD_CALLS stay in flight.
-        launch(retry=False)
+        launch(retry=retry_first)
         try:
             while calls:
                 _, queue = calls[0]

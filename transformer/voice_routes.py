@@ -5,12 +5,14 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from transformer.openai import ERROR_RESPONSES, error_response
 from transformer.pipeline import SpeechService
 from transformer.request import SpeechRequestError
 from transformer.voices import VoiceNotFoundError
+from voxraga.overload import TooManyRequestsError
 
 ROUTE = "/v1/audio/voices"
 MAX_CONSENT_CHARS = 1024
@@ -36,7 +38,7 @@ def voices_router(service: SpeechService, model_name: str) -> APIRouter:
         route = f"POST {ROUTE}"
         try:
             form = await request.form(max_files=1, max_fields=len(UPLOAD_FIELDS))
-        except (MultiPartException, ValueError, KeyError) as exc:
+        except (MultiPartException, HTTPException, ValueError, KeyError) as exc:
             message = f"send multipart/form-data with {', '.join(UPLOAD_FIELDS)}: {exc}"
             return error_response(route, 400, message[:300], "invalid_request_error")
         try:
@@ -63,11 +65,16 @@ def voices_router(service: SpeechService, model_name: str) -> APIRouter:
                         f"own voices are: {', '.join(await speakers()) or 'one default voice'}"
                     )
                 data = await upload.read()
-                voice = await asyncio.to_thread(store.create, name, data, consent)
+                with service.admitted():
+                    voice = await asyncio.to_thread(store.create, name, data, consent)
             finally:
                 await form.close()
         except SpeechRequestError as exc:
             return error_response(route, 400, str(exc), "invalid_request_error")
+        except TooManyRequestsError as exc:
+            response = error_response(route, 429, str(exc), "rate_limit_error")
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+            return response
         return JSONResponse(voice.to_json())
 
     @router.get(ROUTE, responses=ERROR_RESPONSES)

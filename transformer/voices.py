@@ -40,7 +40,7 @@ MAX_SECONDS = 30.0
 MAX_VOICES = 1000
 MAX_BLEND_TERMS = 8
 MAX_WEIGHT = 100.0
-NAME_PATTERN = re.compile(r"^[\w][\w .'-]{0,63}$")
+NAME_PATTERN = re.compile(r"\w(?:[\w .'-]{0,62}[\w.'-])?")
 """Names: letters, digits, spaces and . ' - _, up to 64; never blend syntax."""
 OPENAI_VOICES = frozenset(
     ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse")
@@ -48,8 +48,10 @@ OPENAI_VOICES = frozenset(
 """OpenAI's voice names, which clients send by default: the model's default voice, unless the
 model has a voice of that name."""
 DEFAULT_VOICE = "default"
-_TERM = re.compile(r"^\s*(?P<name>[^()+]+?)\s*(?:\(\s*(?P<weight>[0-9.]+)\s*\))?\s*$")
-_ID = re.compile(r"^voice_[0-9a-f]{24}$")
+_TERM = re.compile(r"\s*(?P<name>[^()+]+?)\s*(?:\(\s*(?P<weight>\d+(?:\.\d*)?|\.\d+)\s*\))?\s*")
+_ID = re.compile(r"voice_[0-9a-f]{24}")
+STALE_CLAIM_SECONDS = 60.0
+"""A name claim whose voice never appeared (its upload died) is taken over after this long."""
 _AUDIO_CACHE_BYTES = 64 * 1024 * 1024
 
 
@@ -101,8 +103,8 @@ def decode_recording(data: bytes) -> tuple[np.ndarray, float]:
     chunks: list[np.ndarray] = []
     try:
         with av.open(io.BytesIO(data), "r") as container:
-            if not container.streams.audio:
-                raise SpeechRequestError("'audio_sample' has no audio stream")
+            if not container.streams.audio or container.streams.audio[0].codec_context is None:
+                raise SpeechRequestError("'audio_sample' has no audio stream that can be decoded")
             rate = container.streams.audio[0].rate or VOICE_SAMPLE_RATE
             to_mono = av.AudioResampler(format="flt", layout="mono", rate=rate)
             samples = 0
@@ -116,7 +118,7 @@ def decode_recording(data: bytes) -> tuple[np.ndarray, float]:
                         f"'audio_sample' is longer than {MAX_SECONDS:g} s; send at most "
                         f"{MAX_SECONDS:g} s of one person speaking"
                     )
-    except (av.error.FFmpegError, ValueError, IndexError) as exc:
+    except (av.error.FFmpegError, ValueError, IndexError, AttributeError, OSError) as exc:
         if isinstance(exc, SpeechRequestError):
             raise
         raise SpeechRequestError(
@@ -153,12 +155,12 @@ class VoiceStore:
     def create(self, name: str, recording: bytes, consent: str | None) -> StoredVoice:
         """Store a recording under a new id; `name` must be free. Decodes and checks it."""
         root = self._require_root()
-        if not NAME_PATTERN.match(name) or name.lower() in OPENAI_VOICES | {DEFAULT_VOICE}:
+        if not NAME_PATTERN.fullmatch(name) or name.lower() in OPENAI_VOICES | {DEFAULT_VOICE}:
             raise SpeechRequestError(
                 f"'name' {name[:64]!r} is not allowed: 1 to 64 letters, digits, spaces and "
                 ". ' - _, starting with a letter or digit, and not an OpenAI voice name"
             )
-        if _ID.match(name):
+        if _ID.fullmatch(name):
             raise SpeechRequestError("'name' must not look like a voice id")
         if len(self.all()) >= MAX_VOICES:
             raise SpeechRequestError(
@@ -173,6 +175,7 @@ class VoiceStore:
             consent=consent,
         )
         claim = self._name_claim(name)
+        self._drop_stale_claim(name)
         try:
             descriptor = os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
@@ -208,19 +211,17 @@ class VoiceStore:
     def get(self, key: str) -> StoredVoice:
         """A voice by id or name."""
         if self.root is not None:
-            if _ID.match(key) and (voice := self._read(self.root / key)) is not None:
+            if _ID.fullmatch(key) and (voice := self._read(self.root / key)) is not None:
                 return voice
-            claim = self._name_claim(key)
-            if claim.is_file():
-                owner = claim.read_text(encoding="utf-8").strip()
-                if _ID.match(owner) and (voice := self._read(self.root / owner)) is not None:
-                    return voice
+            owner = self._owner(key)
+            if owner is not None and (voice := self._read(self.root / owner)) is not None:
+                return voice
         raise VoiceNotFoundError(f"no stored voice has the id or name {key[:64]!r}")
 
     def delete(self, voice_id: str) -> StoredVoice:
         """Remove a voice (by id); its name is free again."""
         root = self._require_root()
-        voice = self.get(voice_id) if _ID.match(voice_id) else None
+        voice = self.get(voice_id) if _ID.fullmatch(voice_id) else None
         if voice is None or voice.id != voice_id:
             raise VoiceNotFoundError(f"no stored voice has the id {voice_id[:64]!r}")
         trash = root / f".trash-{voice_id}-{secrets.token_hex(4)}"
@@ -228,9 +229,8 @@ class VoiceStore:
             os.rename(root / voice_id, trash)
         except FileNotFoundError:
             raise VoiceNotFoundError(f"no stored voice has the id {voice_id[:64]!r}") from None
-        claim = self._name_claim(voice.name)
-        if claim.is_file() and claim.read_text(encoding="utf-8").strip() == voice_id:
-            claim.unlink(missing_ok=True)
+        if self._owner(voice.name) == voice_id:
+            self._name_claim(voice.name).unlink(missing_ok=True)
         shutil.rmtree(trash, ignore_errors=True)
         return voice
 
@@ -240,7 +240,7 @@ class VoiceStore:
         if cached is None:
             try:
                 cached = (self._require_root() / voice.id / "audio.wav").read_bytes()
-            except FileNotFoundError:
+            except OSError:
                 raise VoiceNotFoundError(f"the voice {voice.id} was deleted") from None
             self._audio.put(voice.id, cached, len(cached))
         return cached
@@ -268,19 +268,20 @@ class VoiceStore:
                 continue
             try:
                 stored = self.get(name)
+                recording = self.recording(stored)
             except VoiceNotFoundError:
                 if catalog is None:  # not known here: the predictor checks it
                     parts.append(f"{name}({weight:g})")
                     continue
                 raise SpeechRequestError(self._unknown(name, speakers)) from None
-            references.append(self.recording(stored))
+            references.append(recording)
             parts.append(f"#{len(references) - 1}({weight:g})")
         if len(terms) == 1:
             return Voice(None, tuple(references)) if references else Voice(terms[0][0])
         return Voice("+".join(parts), tuple(references))
 
     def _term(self, term: str, voice: str) -> tuple[str, float]:
-        match = _TERM.match(term)
+        match = _TERM.fullmatch(term)
         weight = float(match["weight"]) if match and match["weight"] else 1.0
         if match is None or not 0 < weight <= MAX_WEIGHT:
             raise SpeechRequestError(
@@ -294,6 +295,29 @@ class VoiceStore:
         stored = [v.name for v in self.all()]
         available = ", ".join([*speakers, *stored]) or "only the default"
         return f"unknown voice {name[:64]!r}; available: {available} (or 'default')"
+
+    def _drop_stale_claim(self, name: str) -> None:
+        """Free a name whose upload died between claiming it and storing its voice (the
+        process killed): its claim is older than STALE_CLAIM_SECONDS and no voice has it."""
+        claim = self._name_claim(name)
+        try:
+            age = time.time() - claim.stat().st_mtime
+        except OSError:
+            return
+        owner = self._owner(name)
+        root = self._require_root()
+        if age > STALE_CLAIM_SECONDS and (owner is None or not (root / owner).is_dir()):
+            claim.unlink(missing_ok=True)
+            if owner is not None:
+                shutil.rmtree(root / f".tmp-{owner}", ignore_errors=True)
+
+    def _owner(self, name: str) -> str | None:
+        """The id a name's claim points at, if any (a claim removed meanwhile: none)."""
+        try:
+            owner = self._name_claim(name).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return owner if _ID.fullmatch(owner) else None
 
     def _name_claim(self, name: str) -> Path:
         digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()

@@ -38,6 +38,10 @@ SENTENCES_AHEAD = 4
 MAX_FRAME_CHARS = 65536
 """The largest client frame read, JSON included (the text in it is bounded by
 --max_input_chars)."""
+START_TIMEOUT_S = 30.0
+"""How long a new connection may wait before its `start` frame."""
+IDLE_TIMEOUT_S = 300.0
+"""How long a session may go without a frame (it holds a place of --max_concurrent_requests)."""
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 INTERNAL_ERROR = 1011
@@ -84,7 +88,7 @@ def websocket_router(service: SpeechService) -> APIRouter:
         await websocket.accept()
         outcome, audio_format = "error", "unknown"
         try:
-            start = _start_frame(await _receive(websocket))
+            start = _start_frame(await _receive(websocket, START_TIMEOUT_S))
             audio_format = start.response_format
             with service.admitted():
                 await _Session(service, websocket, start).run()
@@ -105,9 +109,13 @@ def websocket_router(service: SpeechService) -> APIRouter:
     return router
 
 
-async def _receive(websocket: WebSocket) -> dict:
-    """The next client frame, as a JSON object."""
-    message = await websocket.receive()
+async def _receive(websocket: WebSocket, within_s: float) -> dict:
+    """The next client frame, as a JSON object; a client silent for `within_s` is let go."""
+    try:
+        async with asyncio.timeout(within_s):
+            message = await websocket.receive()
+    except TimeoutError:
+        raise SessionError(f"no frame for {within_s:g} s; the session is closed") from None
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
     text = message.get("text")
@@ -163,7 +171,7 @@ class _Session:
         )
         self.pending: asyncio.Queue[_Sentence | None] = asyncio.Queue(SENTENCES_AHEAD)
         self.buffer = ""
-        self.chars = 0
+        self.said = 0
 
     async def run(self) -> None:
         """Read and speak until the client closes (or an error ends the session)."""
@@ -186,7 +194,7 @@ class _Session:
     async def _read(self) -> None:
         while True:
             try:
-                frame = TextFrame.model_validate(await _receive(self.websocket))
+                frame = TextFrame.model_validate(await _receive(self.websocket, IDLE_TIMEOUT_S))
             except ValidationError as exc:
                 raise SessionError(validation_message(exc, TextFrame)) from None
             if frame.type == "text":
@@ -218,7 +226,11 @@ class _Session:
         """Start synthesizing `text` now; the speaker sends it in its turn."""
         if not text.strip():
             return
-        synthesis = asyncio.ensure_future(self.service.pcm(self._request(text)))
+        # A session that has begun waits out the predictor's 429s instead of ending.
+        synthesis = asyncio.ensure_future(
+            self.service.pcm(self._request(text), retry_first=self.said > 0)
+        )
+        self.said += 1
         try:
             await self.pending.put(_Sentence(text.strip(), synthesis, time.perf_counter()))
         except asyncio.CancelledError:
