@@ -22,10 +22,12 @@ from predictor.engines import (
     ModelLoadError,
     SynthesisInputError,
     SynthesisOptions,
+    TimedAudio,
     load_engine,
 )
 from predictor.request import RawInput, RequestError, SynthesisRequest, parse_request
 from predictor.scheduler import QueueFullError, Scheduling, SynthesisScheduler
+from voxraga import word_times as word_times_format
 from voxraga.contract import (
     AUDIO_LENGTH_OUTPUT,
     AUDIO_OUTPUT,
@@ -34,6 +36,7 @@ from voxraga.contract import (
     SAMPLE_RATE_PARAMETER,
     SPEAKER_WAV_INPUT,
     TEXT_INPUT,
+    WORD_TIMES_OUTPUT,
     Limits,
 )
 from voxraga.kserve_compat import answers_in_binary
@@ -62,7 +65,8 @@ class AudioStream:
 
 
 class SpeechModel(Model):
-    """Text in, speech out: `text` BYTES [N] → `audio` FP32 [N, T], `audio_length` INT32 [N]."""
+    """Text in, speech out: `text` BYTES [N] → `audio` FP32 [N, T], `audio_length` INT32 [N],
+    and `word_times` BYTES [N] where asked for and the model has durations."""
 
     def __init__(
         self,
@@ -143,11 +147,14 @@ class SpeechModel(Model):
         ]
 
     def get_output_types(self) -> list[dict]:
-        """Declared in the V2 model metadata."""
-        return [
+        """Declared in the V2 model metadata: `word_times` where the model can answer it."""
+        outputs = [
             {"name": AUDIO_OUTPUT, "datatype": "FP32", "shape": [-1, -1]},
             {"name": AUDIO_LENGTH_OUTPUT, "datatype": "INT32", "shape": [-1]},
         ]
+        if self.engine is not None and self.engine.word_durations:
+            outputs.append({"name": WORD_TIMES_OUTPUT, "datatype": "BYTES", "shape": [-1]})
+        return outputs
 
     async def predict(
         self,
@@ -159,11 +166,11 @@ class SpeechModel(Model):
         engine, scheduler = self._ready_engine()
         with self._counted():
             request = await self._parse(payload, engine)
-            audios = await scheduler.synthesize(request.texts, request.options)
-            self._check_response_size(payload, audios)
+            said = await scheduler.synthesize(request.texts, request.options, request.word_times)
+            self._check_response_size(payload, [item.audio for item in said])
         if response_headers is not None:
             response_headers[MODEL_VERSION_HEADER] = str(self.model_version)
-        return self._response(payload, audios, engine.sample_rate)
+        return self._response(payload, said, engine.sample_rate, request.word_times)
 
     async def stream(self, payload: InferRequest) -> AudioStream:
         """Validate a request of one text and start saying it, piece by piece as the engine
@@ -252,34 +259,46 @@ class SpeechModel(Model):
         return self.engine, self.scheduler
 
     def _response(
-        self, payload: InferRequest, audios: list[np.ndarray], sample_rate: int
+        self, payload: InferRequest, said: list[TimedAudio], sample_rate: int, word_times: bool
     ) -> InferResponse:
-        lengths = np.array([len(a) for a in audios], dtype=np.int32)
-        padded = np.zeros((len(audios), int(lengths.max(initial=0))), dtype=np.float32)
-        for row, audio in enumerate(audios):
-            padded[row, : len(audio)] = audio
+        lengths = np.array([len(item.audio) for item in said], dtype=np.int32)
+        padded = np.zeros((len(said), int(lengths.max(initial=0))), dtype=np.float32)
+        for row, item in enumerate(said):
+            padded[row, : len(item.audio)] = item.audio
         binary = payload.from_grpc or payload.use_binary_outputs
-        audio_output = InferOutput(AUDIO_OUTPUT, list(padded.shape), "FP32")
-        length_output = InferOutput(AUDIO_LENGTH_OUTPUT, list(lengths.shape), "INT32")
-        if payload.from_grpc:
-            # Raw bytes: tritonclient cannot read gRPC outputs in typed contents.
-            audio_output.set_data_from_numpy(padded, binary_data=True)
-            length_output.set_data_from_numpy(lengths, binary_data=True)
-        else:
-            # to_rest() serializes numpy data as JSON lists or binary, per requested output.
-            audio_output.data = padded
-            length_output.data = lengths
+        outputs = {AUDIO_OUTPUT: (padded, "FP32"), AUDIO_LENGTH_OUTPUT: (lengths, "INT32")}
+        # Every item's times, or none: where the engine has no durations, the caller estimates.
+        timed = word_times and all(item.word_times is not None for item in said)
+        if timed:
+            outputs[WORD_TIMES_OUTPUT] = (_word_times_tensor(said), "BYTES")
+        infer_outputs = []
+        for name, (data, datatype) in outputs.items():
+            output = InferOutput(name, list(data.shape), datatype)
+            if payload.from_grpc:
+                # Raw bytes: tritonclient cannot read gRPC outputs in typed contents.
+                output.set_data_from_numpy(data, binary_data=True)
+            else:
+                # to_rest() serializes numpy data as JSON lists or binary, per requested output.
+                output.data = data
+            infer_outputs.append(output)
+        # A client may ask for `word_times` by name: where there are none, it is left out
+        # rather than failing the request.
+        requested = [
+            output
+            for output in payload.request_outputs or []
+            if output.name != WORD_TIMES_OUTPUT or timed
+        ]
         return InferResponse(
             response_id=payload.id or str(uuid.uuid4()),
             model_name=self.name,
             model_version=self.model_version,
-            infer_outputs=[audio_output, length_output],
+            infer_outputs=infer_outputs,
             parameters={
                 SAMPLE_RATE_PARAMETER: sample_rate,
                 MODEL_VERSION_PARAMETER: str(self.model_version),
             },
             use_binary_outputs=binary,
-            requested_outputs=payload.request_outputs or None,
+            requested_outputs=requested or None,
         )
 
 
@@ -291,6 +310,13 @@ async def _then(
             yield first
         async for chunk in rest:
             yield chunk
+
+
+def _word_times_tensor(said: list[TimedAudio]) -> np.ndarray:
+    """`word_times` BYTES [N]: each item's [start, end] seconds, a UTF-8 JSON array."""
+    return np.array(
+        [word_times_format.encode(item.word_times or ()) for item in said], dtype=np.object_
+    )
 
 
 def _raw_inputs(payload: InferRequest) -> dict[str, RawInput]:

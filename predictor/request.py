@@ -27,6 +27,7 @@ from voxraga.contract import (
     SPEED_PARAMETER,
     SPEED_RANGE,
     TEXT_INPUT,
+    WORD_TIMES_PARAMETER,
     Limits,
 )
 
@@ -65,6 +66,8 @@ class SynthesisRequest:
     """One item per row of the output."""
     options: SynthesisOptions
     """Shared by every item."""
+    word_times: bool = False
+    """Whether each item's word times are asked for (the `word_times` output)."""
 
 
 def parse_request(
@@ -98,7 +101,8 @@ def parse_request(
             if name in parameters
         },
     )
-    return SynthesisRequest(texts, options)
+    word_times = _boolean(WORD_TIMES_PARAMETER, parameters.get(WORD_TIMES_PARAMETER, False))
+    return SynthesisRequest(texts, options, word_times)
 
 
 def _texts(raw: RawInput | None, limits: Limits) -> tuple[str, ...]:
@@ -311,6 +315,15 @@ def _language(value: object, voices: VoiceCatalog) -> str | None:
         if base == language.lower().split("-")[0]:
             return language
     raise RequestError(f"unknown language {value!r}; available: {', '.join(voices.languages)}")
+
+
+def _boolean(name: str, value: object) -> bool:
+    """true or false from JSON, or as a string: gRPC clients may send every parameter as one."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise RequestError(f"'{name}' must be true or false, got {value!r:.40}")
 
 
 def _number(name: str, value: object, option: NumericOption) -> float:

@@ -27,7 +27,8 @@ from voxraga.pcm_frames import (
 
 
 def voices_router(models: Mapping[str, SpeechModel]) -> APIRouter:
-    """`GET /v2/models/{name}/voices`: speakers, languages, options and sample rate."""
+    """`GET /v2/models/{name}/voices`: speakers, languages, options and sample rate, and what
+    the model can do (clone, blend, stream, time words)."""
     router = APIRouter()
 
     @router.get("/v2/models/{model_name}/voices")
@@ -56,6 +57,7 @@ def voices_router(models: Mapping[str, SpeechModel]) -> APIRouter:
                 "voice_cloning": catalog.supports_cloning,
                 "voice_blending": catalog.supports_blending,
                 "streaming": engine.streams,
+                "word_times": engine.word_durations,
                 "options": {
                     name: {
                         "minimum": option.minimum,

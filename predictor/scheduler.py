@@ -5,8 +5,10 @@ request is refused at once (QueueFullError, a 429) rather than left to wait with
 synthesis threads (one; one a core for engines safe to call from several threads, which then
 run calls side by side) take the queue in order: where the engine
 says several texts in one call, they combine requests that arrived together with the same
-options (up to a batch size, waiting a few milliseconds for company). Identical requests in
-flight share one synthesis. A request whose callers have all gone is skipped, item by item.
+options (up to a batch size, waiting a few milliseconds for company); an engine call makes
+word times where any of its requests asks for them. Identical requests in flight (asking for
+word times alike) share one synthesis. A request whose callers have all gone is skipped, item
+by item.
 
 A streamed request (`stream`) is one text, admitted as one item, said alone by one engine call
 whose pieces reach the caller as they are made; a caller that goes away stops it at the next
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from predictor import metrics
-from predictor.engines import Engine, SynthesisOptions
+from predictor.engines import Engine, SynthesisOptions, TimedAudio
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +61,12 @@ class _Job:
     batch_key: Hashable
     texts: tuple[str, ...]
     options: SynthesisOptions
+    word_times: bool
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future
     callers: int = 1
     cancelled: bool = False
-    results: dict[int, np.ndarray] = field(default_factory=dict)
+    results: dict[int, TimedAudio] = field(default_factory=dict)
 
 
 _END = object()
@@ -94,7 +97,9 @@ class _StreamJob:
 
 
 def options_key(options: SynthesisOptions) -> Hashable:
-    """What makes two requests' options the same: equal keys may share an engine call."""
+    """What makes two requests' options the same: equal keys may share an engine call. Whether
+    a request wants word times is not part of it: the times do not change the audio, and an
+    engine call makes them where any of its requests wants them."""
     return (
         options.speaker,
         options.blend,
@@ -134,12 +139,15 @@ class SynthesisScheduler:
             threading.Thread(target=self._run, name=name, daemon=True).start()
         logger.info("Synthesizing on %d thread(s)", workers)
 
-    async def synthesize(self, texts: tuple[str, ...], options: SynthesisOptions) -> list:
-        """The audio of each text; raises QueueFullError at the bound, and what the engine
-        raised. Cancelling the caller skips what is not yet synthesized, unless an identical
-        request still waits for it."""
+    async def synthesize(
+        self, texts: tuple[str, ...], options: SynthesisOptions, word_times: bool = False
+    ) -> list[TimedAudio]:
+        """The audio of each text, and with `word_times` when each of its words is heard (where
+        the engine has `word_durations`); raises QueueFullError at the bound, and what the
+        engine raised. Cancelling the caller skips what is not yet synthesized, unless an
+        identical request still waits for it."""
         batch_key = options_key(options)
-        key = (texts, batch_key)
+        key = (texts, batch_key, word_times)
         with self._condition:
             job = self._in_flight.get(key)
             if job is not None:
@@ -147,7 +155,7 @@ class SynthesisScheduler:
             else:
                 self._admit(len(texts))
                 loop = asyncio.get_running_loop()
-                job = _Job(key, batch_key, texts, options, loop, loop.create_future())
+                job = _Job(key, batch_key, texts, options, word_times, loop, loop.create_future())
                 self._in_flight[key] = job
                 self._enqueue(job)
         try:
@@ -259,9 +267,13 @@ class SynthesisScheduler:
             call, pending = pending[:size], pending[size:]
             if not call:
                 break
-            audios = self._engine_call([job.texts[index] for job, index in call], options)
-            for (job, index), audio in zip(call, audios, strict=True):
-                job.results[index] = audio
+            said = self._engine_call(
+                [job.texts[index] for job, index in call],
+                options,
+                word_times=any(job.word_times for job, _ in call),
+            )
+            for (job, index), item in zip(call, said, strict=True):
+                job.results[index] = item
                 if len(job.results) == len(job.texts):
                     _settle(job, [job.results[i] for i in range(len(job.texts))])
         skipped = [job for job in batch if job.cancelled and not job.future.done()]
@@ -296,11 +308,16 @@ class SynthesisScheduler:
         self._record(1, time.perf_counter() - started, samples)
         job.send(_END)
 
-    def _engine_call(self, texts: list[str], options: SynthesisOptions) -> list[np.ndarray]:
+    def _engine_call(
+        self, texts: list[str], options: SynthesisOptions, word_times: bool
+    ) -> list[TimedAudio]:
         started = time.perf_counter()
-        audios = self.engine.synthesize_batch(texts, options)
-        self._record(len(texts), time.perf_counter() - started, sum(len(a) for a in audios))
-        return audios
+        if word_times:
+            said = self.engine.synthesize_batch_timed(texts, options)
+        else:
+            said = [TimedAudio(audio) for audio in self.engine.synthesize_batch(texts, options)]
+        self._record(len(texts), time.perf_counter() - started, sum(len(s.audio) for s in said))
+        return said
 
     def _record(self, items: int, seconds: float, samples: int) -> None:
         """The metrics of one engine call: `items` texts said in `seconds`, `samples` made."""

@@ -207,7 +207,7 @@ def test_requests_with_different_blends_never_share_a_batch():
         )
 
     audios = asyncio.run(all_at_once())
-    assert [len(a[0]) for a in audios] == [3, 3, 5, 4]
+    assert [len(a[0].audio) for a in audios] == [3, 3, 5, 4]
     together = {texts: blend for texts, blend in engine.calls}
     assert together[("one", "three")] == options("Ana+Ben").blend
     assert set(together) == {("one", "three"), ("two",), ("four",)}

@@ -5,6 +5,7 @@ Never FP32 lists in JSON: a second of 24 kHz audio is 24 k numbers.
 """
 
 import json
+import logging
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from transformer.predictor_errors import (
     PredictorStreamError,
     PredictorUnavailableError,
 )
+from voxraga import word_times as word_times_format
 from voxraga.contract import (
     AUDIO_LENGTH_OUTPUT,
     AUDIO_OUTPUT,
@@ -31,6 +33,8 @@ from voxraga.contract import (
     SAMPLE_RATE_PARAMETER,
     SPEAKER_WAV_INPUT,
     TEXT_INPUT,
+    WORD_TIMES_OUTPUT,
+    WORD_TIMES_PARAMETER,
     Limits,
 )
 from voxraga.overload import TooManyRequestsError
@@ -48,6 +52,8 @@ READINESS_TTL_S = 1.0
 """How long one answer to "is the predictor ready?" is reused: readiness probes come often."""
 READINESS_TIMEOUT_S = 2.0
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class PredictorAudio:
@@ -57,6 +63,11 @@ class PredictorAudio:
     """Float32 PCM of each text, unpadded."""
     sample_rate: int
     model_version: str
+    word_times: list[word_times_format.WordTimes] | None = None
+    """Where asked for (`synthesize(..., word_times=True)`) and the model has durations (a
+    VITS on PyTorch, a Piper voice): for each text, when each of its words is heard, on that
+    item's own timeline (from its first sample, leading silence included; at its speed).
+    None otherwise: estimate them."""
 
 
 class PredictorStream:
@@ -121,8 +132,11 @@ def _parameters(values: dict[str, object]) -> dict[str, pb.InferParameter]:
     for key, value in values.items():
         if value is None:
             continue
-        # gRPC parameters have no float: the predictor accepts numbers as strings.
-        converted[key] = pb.InferParameter(string_param=str(value))
+        if isinstance(value, bool):
+            converted[key] = pb.InferParameter(bool_param=value)
+        else:
+            # gRPC parameters have no float: the predictor accepts numbers as strings.
+            converted[key] = pb.InferParameter(string_param=str(value))
     return converted
 
 
@@ -151,8 +165,34 @@ def _json_inputs(texts: list[str], references: tuple[bytes, ...]) -> tuple[list[
     return inputs, b"".join(raw for _, raw, _ in tensors)
 
 
-def _split_rows(audio: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
-    return [audio[row, : int(length)].copy() for row, length in enumerate(lengths)]
+def _predictor_audio(
+    raws: dict[str, bytes],
+    shapes: dict[str, list[int]],
+    texts: list[str],
+    sample_rate: int,
+    model_version: str,
+) -> PredictorAudio:
+    """The answer from its outputs' raw bytes and shapes, by name."""
+    audio = np.frombuffer(raws[AUDIO_OUTPUT], dtype=np.float32).reshape(shapes[AUDIO_OUTPUT])
+    lengths = np.frombuffer(raws[AUDIO_LENGTH_OUTPUT], dtype=np.int32)
+    return PredictorAudio(
+        [audio[row, : int(length)].copy() for row, length in enumerate(lengths)],
+        sample_rate,
+        model_version,
+        _word_times(raws.get(WORD_TIMES_OUTPUT), texts),
+    )
+
+
+def _word_times(raw: bytes | None, texts: list[str]) -> list[word_times_format.WordTimes] | None:
+    """The `word_times` output; None where the predictor sent none, or times that are not one
+    pair for each word of each text (then the caller estimates them, as it would with none)."""
+    if raw is None:
+        return None
+    try:
+        return word_times_format.decode(word_times_format.bytes_elements(raw), texts)
+    except ValueError as exc:
+        logger.warning("Ignoring the predictor's word_times: %s", exc)
+        return None
 
 
 def _seconds(value: str) -> int:
@@ -324,16 +364,23 @@ class PredictorClient:
         return PredictorStream(response, sample_rate, version, str(self.rest_host))
 
     async def synthesize(
-        self, texts: list[str], parameters: dict[str, object], references: tuple[bytes, ...] = ()
+        self,
+        texts: list[str],
+        parameters: dict[str, object],
+        references: tuple[bytes, ...] = (),
+        word_times: bool = False,
     ) -> PredictorAudio:
         """Say `texts` in one predictor request, in a voice cloned from `references` (encoded
-        recordings, the `speaker_wav` input) if any.
+        recordings, the `speaker_wav` input) if any; with `word_times`, ask for each word's
+        time too (`PredictorAudio.word_times`, None where the model has no durations).
 
         Raises PredictorUnavailableError (unreachable, not ready) or PredictorRejectedError (a 400).
         """
+        if word_times:
+            parameters = {**parameters, WORD_TIMES_PARAMETER: True}
         if self.protocol == "grpc-v2":
             return await self._infer_grpc(texts, parameters, references)
-        return await self._infer_rest(texts, parameters, references)
+        return await self._infer_rest(texts, parameters, references, word_times)
 
     async def _infer_grpc(
         self, texts: list[str], parameters: dict[str, object], references: tuple[bytes, ...]
@@ -365,30 +412,33 @@ class PredictorClient:
             raise PredictorUnavailableError(
                 f"predictor {self.host} did not answer: {exc.code().name}: {exc.details()}"
             ) from exc
-        outputs = dict(
+        raws = dict(
             zip((o.name for o in response.outputs), response.raw_output_contents, strict=True)
         )
         shapes = {o.name: list(o.shape) for o in response.outputs}
-        audio = np.frombuffer(outputs[AUDIO_OUTPUT], dtype=np.float32).reshape(shapes[AUDIO_OUTPUT])
-        lengths = np.frombuffer(outputs[AUDIO_LENGTH_OUTPUT], dtype=np.int32)
         params = response.parameters
-        return PredictorAudio(
-            _split_rows(audio, lengths),
+        return _predictor_audio(
+            raws,
+            shapes,
+            texts,
             int(params[SAMPLE_RATE_PARAMETER].int64_param),
             params[MODEL_VERSION_PARAMETER].string_param,
         )
 
     async def _infer_rest(
-        self, texts: list[str], parameters: dict[str, object], references: tuple[bytes, ...]
+        self,
+        texts: list[str],
+        parameters: dict[str, object],
+        references: tuple[bytes, ...],
+        word_times: bool,
     ) -> PredictorAudio:
         inputs, raw = _json_inputs(texts, references)
+        # The predictor leaves `word_times` out where the model has no durations.
+        wanted = [AUDIO_OUTPUT, AUDIO_LENGTH_OUTPUT] + ([WORD_TIMES_OUTPUT] if word_times else [])
         header = json.dumps(
             {
                 "inputs": inputs,
-                "outputs": [
-                    {"name": AUDIO_OUTPUT, "parameters": {"binary_data": True}},
-                    {"name": AUDIO_LENGTH_OUTPUT, "parameters": {"binary_data": True}},
-                ],
+                "outputs": [{"name": name, "parameters": {"binary_data": True}} for name in wanted],
                 "parameters": {k: v for k, v in parameters.items() if v is not None},
             }
         ).encode()
@@ -407,15 +457,16 @@ class PredictorClient:
             _raise_for_status(response, self.host)
         json_length = int(response.headers["inference-header-content-length"])
         payload = json.loads(response.content[:json_length])
-        offset, arrays = json_length, {}
+        offset, raws, shapes = json_length, {}, {}
         for output in payload["outputs"]:
             size = output["parameters"]["binary_data_size"]
-            dtype = np.float32 if output["datatype"] == "FP32" else np.int32
-            chunk = response.content[offset : offset + size]
-            arrays[output["name"]] = np.frombuffer(chunk, dtype=dtype).reshape(output["shape"])
+            raws[output["name"]] = response.content[offset : offset + size]
+            shapes[output["name"]] = output["shape"]
             offset += size
-        return PredictorAudio(
-            _split_rows(arrays[AUDIO_OUTPUT], arrays[AUDIO_LENGTH_OUTPUT]),
+        return _predictor_audio(
+            raws,
+            shapes,
+            texts,
             int(payload["parameters"][SAMPLE_RATE_PARAMETER]),
             str(payload["parameters"][MODEL_VERSION_PARAMETER]),
         )

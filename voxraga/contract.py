@@ -13,10 +13,14 @@ AUDIO_OUTPUT = "audio"
 """FP32 [N, T]: mono PCM in [-1, 1], zero-padded to the longest item."""
 AUDIO_LENGTH_OUTPUT = "audio_length"
 """INT32 [N]: how many samples of each row of `audio` are valid."""
+WORD_TIMES_OUTPUT = "word_times"
+"""BYTES [N], only when asked for (the `word_times` parameter) and the model has durations: for
+each item a UTF-8 JSON array of [start, end] seconds, one per whitespace-separated word."""
 
 SPEAKER_PARAMETER = "speaker"
 LANGUAGE_PARAMETER = "language"
 SPEED_PARAMETER = "speed"
+WORD_TIMES_PARAMETER = "word_times"
 
 SAMPLE_RATE_PARAMETER = "sample_rate"
 MODEL_VERSION_PARAMETER = "model_version"

@@ -11,7 +11,9 @@ from predictor.engines.base import (
     ReferenceAudio,
     SynthesisInputError,
     SynthesisOptions,
+    TimedAudio,
     VoiceCatalog,
+    WordTimes,
 )
 
 __all__ = [
@@ -22,7 +24,9 @@ __all__ = [
     "ReferenceAudio",
     "SynthesisInputError",
     "SynthesisOptions",
+    "TimedAudio",
     "VoiceCatalog",
+    "WordTimes",
     "detect_family",
     "load_engine",
 ]

@@ -95,6 +95,21 @@ class SynthesisOptions:
     """Values for the engine's sampling options, by name."""
 
 
+WordTimes = tuple[tuple[float, float], ...]
+"""(start, end) seconds of each whitespace-separated word of a text, in order."""
+
+
+@dataclass(frozen=True)
+class TimedAudio:
+    """One text said, and when each of its words is heard."""
+
+    audio: np.ndarray
+    """Mono float32 PCM in [-1, 1] at the engine's `sample_rate`."""
+    word_times: WordTimes | None = None
+    """Each word's time on `audio`'s timeline, from the model's own durations; None where the
+    engine has none."""
+
+
 class Engine(ABC):
     """A loaded model that turns normalized text into float32 PCM.
 
@@ -118,6 +133,9 @@ class Engine(ABC):
     """Whether `synthesize` may run on several threads at once."""
     streams: bool = False
     """Whether `synthesize_stream` yields audio before the whole text is said."""
+    word_durations: bool = False
+    """Whether `synthesize_batch_timed` says when each word is heard, from the model's own
+    durations."""
 
     def default_parallel(self) -> int:
         """Engine calls at once when `--parallel` is 0: one for engines that are not
@@ -135,6 +153,13 @@ class Engine(ABC):
     def synthesize_batch(self, texts: list[str], options: SynthesisOptions) -> list[np.ndarray]:
         """Say each of `texts`, each as `synthesize` would; engines that batch override it."""
         return [self.synthesize(text, options) for text in texts]
+
+    def synthesize_batch_timed(
+        self, texts: list[str], options: SynthesisOptions
+    ) -> list[TimedAudio]:
+        """Say each of `texts` as `synthesize_batch` does, with each word's time where the engine
+        has `word_durations` (None elsewhere). Engines with durations override it."""
+        return [TimedAudio(audio) for audio in self.synthesize_batch(texts, options)]
 
     def synthesize_stream(self, text: str, options: SynthesisOptions) -> Iterator[np.ndarray]:
         """Say `text` piece by piece as it is made: mono float32 PCM in [-1, 1] at

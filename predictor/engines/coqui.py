@@ -21,8 +21,10 @@ from predictor.engines.base import (
     Engine,
     ModelLoadError,
     SynthesisOptions,
+    TimedAudio,
     VoiceCatalog,
 )
+from predictor.engines.word_times import TimedSymbol, word_times
 from voxraga.chunking import split_to_fit
 
 CHECKPOINT_NAMES = ("model.pth", "model_file.pth", "best_model.pth", "checkpoint.pth")
@@ -94,8 +96,10 @@ class CoquiEngine(Engine):
         self.sample_rate = int(synthesizer.output_sample_rate)
         speakers = self._names(getattr(self._model, "speaker_manager", None), "speaker_names")
         languages = self._names(getattr(self._model, "language_manager", None), "language_names")
-        # A VITS without a separate vocoder says a padded batch in one call, with its lengths.
+        # A VITS without a separate vocoder says a padded batch in one call, with its lengths,
+        # and the frames it gave each of its symbols.
         self.batches = isinstance(self._model, Vits) and synthesizer.vocoder_model is None
+        self.word_durations = self.batches
         self.voices = VoiceCatalog(
             speakers=speakers,
             languages=languages,
@@ -180,7 +184,8 @@ class CoquiEngine(Engine):
         except Exception as exc:
             raise ModelLoadError(f"{checkpoint}: cannot run the VITS on ONNX: {exc}") from exc
         self._onnx = True
-        self.batches = self.batch_by_default = False
+        # The exported graph's one output is the audio.
+        self.batches = self.batch_by_default = self.word_durations = False
         if self.voices.supports_blending:
             self.voices = dataclasses.replace(
                 self.voices,
@@ -194,7 +199,7 @@ class CoquiEngine(Engine):
         if options.blend:
             # coqui-tts's Synthesizer takes a speaker's name: a blend goes to the VITS directly.
             pieces = [
-                self._say_together([chunk], options)[0]
+                self._say_together([chunk], options)[0].audio
                 for chunk in split_to_fit(text, MAX_CHUNK_CHARS)
             ]
             return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
@@ -233,10 +238,50 @@ class CoquiEngine(Engine):
         with each item's frame count out. Each item is what `synthesize` makes of it alone."""
         if not self.batches or len(texts) == 1 or any(len(t) > MAX_CHUNK_CHARS for t in texts):
             return super().synthesize_batch(texts, options)
-        return self._say_together(texts, options)
+        return [said.audio for said in self._say_together(texts, options)]
 
-    def _say_together(self, texts: list[str], options: SynthesisOptions) -> list[np.ndarray]:
-        """Texts of at most MAX_CHUNK_CHARS each, in one VITS call."""
+    def synthesize_batch_timed(
+        self, texts: list[str], options: SynthesisOptions
+    ) -> list[TimedAudio]:
+        """Each text as `synthesize_batch` says it, with each word's time from the frames the
+        VITS gave each of its symbols (which `speed` has already scaled)."""
+        if not self.word_durations:
+            return super().synthesize_batch_timed(texts, options)
+        if all(len(text) <= MAX_CHUNK_CHARS for text in texts):
+            said = self._say_together(texts, options, timed=True)
+            return [
+                self._timed(text, item.audio, item.symbols)
+                for text, item in zip(texts, said, strict=True)
+            ]
+        return [self._say_timed_in_pieces(text, options) for text in texts]
+
+    def _say_timed_in_pieces(self, text: str, options: SynthesisOptions) -> TimedAudio:
+        """A text too long for one call, piece by piece as `synthesize` says it, its words timed
+        on the whole."""
+        pieces: list[np.ndarray] = []
+        symbols: list[TimedSymbol] = []
+        for chunk in split_to_fit(text, MAX_CHUNK_CHARS):
+            said = self._say_together([chunk], options, timed=True)[0]
+            offset = sum(len(piece) for piece in pieces) / self.sample_rate
+            symbols += [TimedSymbol(s.text, s.start + offset, s.end + offset) for s in said.symbols]
+            pieces.append(said.audio)
+            # A word ends with its piece.
+            end = offset + len(said.audio) / self.sample_rate
+            symbols.append(TimedSymbol(" ", end, end))
+        return self._timed(text, np.concatenate(pieces), symbols)
+
+    def _timed(self, text: str, audio: np.ndarray, symbols: list[TimedSymbol]) -> TimedAudio:
+        """`audio` with the times of `text`'s words, none past its end (where the model's
+        silence at the end was trimmed)."""
+        seconds = len(audio) / self.sample_rate
+        times = word_times(text, symbols)
+        return TimedAudio(audio, tuple((min(a, seconds), min(b, seconds)) for a, b in times))
+
+    def _say_together(
+        self, texts: list[str], options: SynthesisOptions, timed: bool = False
+    ) -> list["_Said"]:
+        """Texts of at most MAX_CHUNK_CHARS each, in one VITS call; with when each of their
+        symbols is said if `timed`."""
         model = self._model
         language = options.language or self.voices.default_language
         ids = [model.tokenizer.text_to_ids(text, language=language) for text in texts]
@@ -264,8 +309,33 @@ class CoquiEngine(Engine):
         audio = outputs["model_outputs"][:, 0, :].cpu().numpy()
         samples_per_frame = int(np.prod(model.args.upsample_rates_decoder))
         frames = outputs["y_mask"].sum(dim=(1, 2)).cpu().numpy().astype(int)
+        durations = outputs["durations"][:, 0, :].cpu().numpy().astype(np.float64)
+        said = []
+        for row, item in enumerate(ids):
+            samples = frames[row] * samples_per_frame
+            symbols = []
+            if timed:
+                # The decoder's frames may be finer than the durations' (a VITS whose encoder
+                # runs at a lower sample rate): seconds a duration frame from the item's totals.
+                frame_seconds = samples / max(float(durations[row].sum()), 1.0) / self.sample_rate
+                symbols = self._symbols(item, durations[row, : len(item)] * frame_seconds)
+            said.append(_Said(self._finish(audio[row, :samples]), symbols))
+        return said
+
+    def _symbols(self, ids: list[int], seconds: np.ndarray) -> list[TimedSymbol]:
+        """What each token id stands for (a character or phoneme; None for a blank, the start
+        and end), and when it is said: `seconds` each, one after the other."""
+        tokenizer = self._model.tokenizer
+        blank = tokenizer.blank_id if tokenizer.add_blank else None
+        texts: list[str | None] = [
+            None if i == blank else tokenizer.characters.id_to_char(i) for i in ids
+        ]
+        if tokenizer.use_eos_bos:
+            texts[0] = texts[-1] = None
+        ends = np.cumsum(seconds)
         return [
-            self._finish(audio[row, : frames[row] * samples_per_frame]) for row in range(len(ids))
+            TimedSymbol(text, float(end - length), float(end))
+            for text, end, length in zip(texts, ends, seconds, strict=True)
         ]
 
     @contextlib.contextmanager
@@ -356,6 +426,16 @@ def _quantize(exported: Path, quantized: Path) -> None:
     partial = quantized.with_suffix(".partial")
     quantize_dynamic(exported, partial, weight_type=QuantType.QInt8, nodes_to_exclude=computed)
     partial.replace(quantized)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Said:
+    """A text said in one VITS call."""
+
+    audio: np.ndarray
+    """As `synthesize` makes it."""
+    symbols: list[TimedSymbol]
+    """When each of its symbols is said; empty where that was not asked for."""
 
 
 class _OneSpeaker(torch.nn.Module):
