@@ -8,6 +8,7 @@ import numpy as np
 import srt
 
 from tests.audio_fixtures import decode
+from tests.servers import start_transformer
 
 TEXT = "The first sentence is here. Then a second sentence follows it."
 
@@ -60,3 +61,18 @@ def test_a_cue_cannot_break_the_subtitle_file(joe_transformer):
     response = timestamps(joe_transformer, input="Go --> there.\n\nNow.", captions="vtt")
     assert response.status_code == 200, response.text
     assert response.json()["captions"].count(" --> ") == 2
+
+
+def test_word_times_come_from_the_models_durations(vits_server, log_dir):
+    """The tiny VITS says every symbol in 4 frames of 256 samples at 16 kHz (64 ms), a blank
+    between two: its durations put "hello" at 0.064-0.640 s and "world" at 0.832-1.408 s, which
+    no estimate from the audio would give."""
+    transformer = start_transformer(vits_server, log_dir, protocol="v2")
+    try:
+        response = timestamps(transformer, input="hello world", normalize=False)
+        assert response.status_code == 200, response.text
+        words = response.json()["words"]
+    finally:
+        transformer.stop()
+    assert [w["word"] for w in words] == ["hello", "world"]
+    assert [(w["start"], w["end"]) for w in words] == [(0.064, 0.64), (0.832, 1.408)]

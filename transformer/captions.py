@@ -1,10 +1,11 @@
 """Captions: word and sentence times from the audio, and subtitle files (SRT, WebVTT).
 
-Sentence times are exact: where each sentence's audio lies in the output. Word times are
-estimated within their sentence: the sentence's voiced stretch (its audio above a fraction of
-its peak, so the silence a model leaves at the edges is not given to a word) is shared among
-its words by their length, with a little for each gap between them. The words are those the
-model said (normalized: "3" is "three").
+Sentence times are exact: where each sentence's audio lies in the output. Word times come
+from the model's own durations where it has them (Coqui VITS on torch, Piper: the predictor's
+`word_times` output); otherwise they are estimated within their sentence: its voiced stretch
+(its audio above a fraction of its peak, so the silence a model leaves at the edges is not
+given to a word) is shared among its words by their length, with a little for each gap between
+them. The words are those the model said (normalized: "3" is "three").
 """
 
 import dataclasses
@@ -40,11 +41,19 @@ def sentence_times(spans: list[SentenceSpan], sample_rate: int) -> list[Timed]:
 
 
 def word_times(spans: list[SentenceSpan], audio: np.ndarray, sample_rate: int) -> list[Timed]:
-    """Every word in reading order, its time estimated within its sentence's voiced stretch."""
+    """Every word in reading order: its time from the model's durations where the sentence
+    has them, else estimated within the sentence's voiced stretch."""
     words: list[Timed] = []
     for span in spans:
         tokens = span.text.split()
         if not tokens:
+            continue
+        offset = span.start / sample_rate
+        if span.word_times is not None and len(span.word_times) == len(tokens):
+            words += [
+                Timed(token, offset + start, offset + end)
+                for token, (start, end) in zip(tokens, span.word_times, strict=True)
+            ]
             continue
         first, last = _voiced(audio[span.start : span.end])
         start = (span.start + first) / sample_rate

@@ -48,6 +48,8 @@ is already admitted (and maybe half sent), so it waits its turn instead of faili
 MAX_RETRY_WAIT_S = 2.0
 
 T = TypeVar("T")
+WordTimes = list[tuple[float, float]]
+"""(start, end) seconds of each word of a sentence, from the sentence's start."""
 
 
 class StreamError(RuntimeError):
@@ -64,6 +66,8 @@ class Segment:
     """The sentence this audio says (None: a pause between sentences)."""
     ends: bool
     """Whether this is the last stretch of that sentence (always true for a pause)."""
+    word_times: WordTimes | None = None
+    """The model's times of the sentence's words, from its start (where asked and known)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +77,8 @@ class SentenceSpan:
     text: str
     start: int
     end: int
+    word_times: WordTimes | None = None
+    """The model's (start, end) seconds of each word, from the sentence's start."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +111,7 @@ class _Said:
     """Whether the step's audio is complete."""
     sample_rate: int
     model_version: str
+    word_times: WordTimes | None = None
 
 
 class Rendering:
@@ -218,16 +225,21 @@ class SpeechService:
         return timed.audio, timed.sample_rate, timed.model_version
 
     async def timed(
-        self, request: SpeechRequest, voice: Voice | None = None, retry_first: bool = False
+        self,
+        request: SpeechRequest,
+        voice: Voice | None = None,
+        retry_first: bool = False,
+        word_times: bool = False,
     ) -> "TimedAudio":
-        """The request's whole audio, unencoded, with where each sentence lies in it."""
+        """The request's whole audio, unencoded, with where each sentence lies in it (and,
+        with `word_times`, the model's times of its words, where the model has durations)."""
         voice = voice or await self.voice(request)
         steps = self.plan(request)
         pieces: list[np.ndarray] = []
         spans: list[SentenceSpan] = []
         samples, start = 0, None
         with stage("predict"):
-            rendering = await self.render(request, steps, voice, retry_first)
+            rendering = await self.render(request, steps, voice, retry_first, word_times)
             try:
                 async for segment in rendering.segments:
                     if segment.sentence is not None and start is None:
@@ -235,7 +247,9 @@ class SpeechService:
                     pieces.append(segment.audio)
                     samples += len(segment.audio)
                     if segment.sentence is not None and segment.ends:
-                        spans.append(SentenceSpan(segment.sentence, start or 0, samples))
+                        spans.append(
+                            SentenceSpan(segment.sentence, start or 0, samples, segment.word_times)
+                        )
                         start = None
             finally:
                 await rendering.aclose()
@@ -316,10 +330,11 @@ class SpeechService:
         steps: list[Piece | Pause],
         voice: Voice,
         retry_first: bool = False,
+        word_times: bool = False,
     ) -> Rendering:
         """Start saying `steps` in `voice`; returns once the first audio is made (its errors
-        raise here)."""
-        said = self._said(request, steps, voice, retry_first)
+        raise here). `word_times`: ask the model for its words' times."""
+        said = self._said(request, steps, voice, retry_first, word_times)
         try:
             first = await anext(said)
         except BaseException:
@@ -362,7 +377,7 @@ class SpeechService:
                     )
                 piece = steps[item.index]
                 text = piece.text if isinstance(piece, Piece) else None
-                yield Segment(resample(item.audio), text, item.done)
+                yield Segment(resample(item.audio), text, item.done, item.word_times)
                 if item.done:
                     next_step = item.index + 1
                 item = await anext(said, None)
@@ -373,10 +388,16 @@ class SpeechService:
             await said.aclose()
 
     async def _said(
-        self, request: SpeechRequest, steps: list[Piece | Pause], voice: Voice, retry_first: bool
+        self,
+        request: SpeechRequest,
+        steps: list[Piece | Pause],
+        voice: Voice,
+        retry_first: bool,
+        word_times: bool,
     ) -> AsyncGenerator[_Said, None]:
         """The predictor's audio for each piece, in order, with calls in flight ahead."""
-        streaming = await self.client.streams()
+        # Streamed audio comes without word times: ask for them in plain calls.
+        streaming = await self.client.streams() and not word_times
         groups = iter(self._groups(steps, one_each=streaming))
         calls: deque[tuple[asyncio.Task, asyncio.Queue]] = deque()
 
@@ -385,7 +406,9 @@ class SpeechService:
             if group is None:
                 return False
             queue: asyncio.Queue = asyncio.Queue()
-            task = asyncio.create_task(self._call(voice, group, queue, retry, streaming))
+            task = asyncio.create_task(
+                self._call(voice, group, queue, retry, streaming, word_times)
+            )
             calls.append((task, queue))
             return True
 
@@ -414,6 +437,7 @@ class SpeechService:
         queue: asyncio.Queue,
         retry: bool,
         streaming: bool,
+        word_times: bool = False,
     ) -> None:
         """Say one group in one predictor call, into `queue`: each piece's audio (chunk by
         chunk where the model streams), then None (or the error). Calls after a request's first
@@ -434,11 +458,21 @@ class SpeechService:
                 queue.put_nowait(_Said(index, np.zeros(0, np.float32), True, rate, version))
             else:
                 said = await _retrying(
-                    lambda: self.client.synthesize(texts, parameters, references), retry
+                    lambda: self.client.synthesize(
+                        texts, parameters, references, word_times=word_times
+                    ),
+                    retry,
                 )
-                for (index, _), audio in zip(group, said.items, strict=True):
+                for n, ((index, _), audio) in enumerate(zip(group, said.items, strict=True)):
                     queue.put_nowait(
-                        _Said(index, audio, True, said.sample_rate, said.model_version)
+                        _Said(
+                            index,
+                            audio,
+                            True,
+                            said.sample_rate,
+                            said.model_version,
+                            said.word_times[n] if said.word_times else None,
+                        )
                     )
             queue.put_nowait(None)
         except PredictorRejectedError as exc:

@@ -54,7 +54,7 @@ def timestamps_router(service: SpeechService) -> APIRouter:
             if body.stream:
                 raise SpeechRequestError(f"{ROUTE} answers JSON at once: 'stream' must be false")
             with service.admitted():
-                timed = await service.timed(speech_request)
+                timed = await service.timed(speech_request, word_times=True)
                 with stage("encode"):
                     encoded = await asyncio.to_thread(
                         encode, timed.audio, timed.sample_rate, speech_request.audio_format
