@@ -6,10 +6,8 @@ kserve's gRPC protos and tritonclient's (tests/clients.py) cannot share one proc
 """
 
 import asyncio
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from predictor.engines import SynthesisOptions, load_engine
+from tests.isolation import in_a_fresh_python
 from tests.servers import PredictorServer, start_predictor
 from voxraga.chunking import split_to_fit
 from voxraga.pcm_frames import (
@@ -99,19 +98,6 @@ def infer_length(server: PredictorServer, text: str, headers: dict, **parameters
     )
     assert response.status_code == 200, response.text
     return response.json()["outputs"][1]["data"][0]
-
-
-def in_a_fresh_python(check: Callable[..., None], *args: object) -> None:
-    """Run `check(*args)`, a function of this module, in a new Python process."""
-    code = f"from tests.test_predictor_stream import {check.__name__}; {check.__name__}(*{args!r})"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
 
 
 def metric(server: PredictorServer, sample: str, **labels: str) -> float:

@@ -8,13 +8,12 @@ run in a fresh Python, as tests/test_predictor_stream.py's do.
 import asyncio
 import itertools
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
+
+from tests.isolation import in_a_fresh_python
 
 HELLO_WORLD = [[0.064, 0.64], [0.832, 1.408]]
 """The tiny VITS gives every symbol 4 frames of 256 samples at 16 kHz (64 ms), a blank between
@@ -73,19 +72,8 @@ def check_the_client(name: str, http_port: int, grpc_port: int, expected: object
     asyncio.run(scenario())
 
 
-def in_a_fresh_python(server, expected: object) -> None:
-    code = (
-        "from tests.test_word_times_e2e import check_the_client; "
-        f"check_the_client({server.name!r}, {server.http_port}, {server.grpc_port}, {expected!r})"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parents[1],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+def check_the_client_of(server, expected: object) -> None:
+    in_a_fresh_python(check_the_client, server.name, server.http_port, server.grpc_port, expected)
 
 
 def test_vits_answers_each_words_time_over_json_binary_and_grpc(vits_server):
@@ -99,7 +87,7 @@ def test_vits_answers_each_words_time_over_json_binary_and_grpc(vits_server):
         assert all(start < end for start, end in item)
         assert all(a[1] <= b[0] for a, b in itertools.pairwise(item))
         assert item[-1][1] <= length / 16000
-    in_a_fresh_python(vits_server, times)
+    check_the_client_of(vits_server, times)
 
 
 def test_tritonclient_reads_the_word_times_output(vits_server):
@@ -129,7 +117,7 @@ def test_a_bad_word_times_parameter_is_a_400(vits_server):
 
 
 def test_piper_answers_word_times_from_its_phoneme_durations(piper_server):
-    in_a_fresh_python(piper_server, "monotonic")
+    check_the_client_of(piper_server, "monotonic")
 
 
 @pytest.mark.parametrize("outputs", [None, ["audio", "audio_length", "word_times"]])
@@ -139,7 +127,7 @@ def test_xtts_has_no_durations_and_answers_without_word_times(xtts_server, outpu
 
 
 def test_the_client_gets_no_word_times_from_xtts(xtts_server):
-    in_a_fresh_python(xtts_server, None)
+    check_the_client_of(xtts_server, None)
 
 
 def test_the_voices_route_and_metadata_say_which_models_time_words(
