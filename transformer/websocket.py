@@ -94,7 +94,9 @@ def websocket_router(service: SpeechService) -> APIRouter:
                 await _Session(service, websocket, start).run()
             outcome = "ok"
         except SessionError as exc:
-            outcome = "rejected" if exc.code == TRY_AGAIN_LATER else "invalid"
+            outcome = {TRY_AGAIN_LATER: "rejected", INTERNAL_ERROR: "unavailable"}.get(
+                exc.code, "invalid"
+            )
             await _end(websocket, str(exc), exc.code)
         except TooManyRequestsError as exc:
             outcome = "rejected"
