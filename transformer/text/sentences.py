@@ -1,28 +1,82 @@
-"""Splitting text into sentences a model says well, one synthesis call each."""
+"""Splitting text into sentences a model says well, one synthesis call each.
 
+Where pySBD (Python Sentence Boundary Disambiguation) knows the language, it finds the ends: a
+full stop after an abbreviation, an initial, "a.m." or "U.K." ends no sentence. Elsewhere (Bangla
+among them) a regular expression does: the dari (।), ? and ! end a sentence at once, a full stop
+before whitespace.
+"""
+
+import functools
 import re
+
+import pysbd
+from pysbd.languages import LANGUAGE_CODES
 
 from voxraga.chunking import split_to_fit
 
+WINDOW_CHARS = 2000
+"""The most pySBD reads at once."""
 _ENDS = {
     "bn": r"(?<=[।?!॥])\s*",
     "default": r"(?<=[.!?।?!])\s+",
 }
 
 
+@functools.cache
+def _segmenter(language: str) -> pysbd.Segmenter:
+    return pysbd.Segmenter(language=language, clean=False)
+
+
+def _segments(text: str, language: str | None) -> list[str]:
+    """`text` cut at sentence ends, nothing lost: the pieces join back to `text`.
+
+    pySBD's time grows faster than its input, so it reads windows of at most WINDOW_CHARS,
+    made of whole pieces the regular expression cut (a piece longer than that, which has no
+    end the expression sees, is left as it is)."""
+    code = (language or "").split("-")[0].lower()
+    pieces = _cut(text, _ENDS.get(code, _ENDS["default"]))
+    if code not in LANGUAGE_CODES or code == "bn":
+        return pieces
+    segmented: list[str] = []
+    for window in _windows(pieces):
+        if len(window) > WINDOW_CHARS:
+            segmented.append(window)
+        else:
+            segmented += _segmenter(code).segment(window) or [window]
+    return segmented
+
+
+def _cut(text: str, pattern: str) -> list[str]:
+    pieces, start = [], 0
+    for match in re.finditer(pattern, text):
+        if match.end() > start:
+            pieces.append(text[start : match.end()])
+            start = match.end()
+    pieces.append(text[start:])
+    return pieces
+
+
+def _windows(pieces: list[str]) -> list[str]:
+    windows: list[str] = []
+    for piece in pieces:
+        if windows and len(windows[-1]) + len(piece) <= WINDOW_CHARS:
+            windows[-1] += piece
+        else:
+            windows.append(piece)
+    return windows
+
+
 def split_sentences(text: str, language: str | None, max_chars: int) -> list[str]:
     """Sentences of `text`, each at most `max_chars` long (longer ones split at clauses)."""
-    pattern = _ENDS.get((language or "").split("-")[0], _ENDS["default"])
-    sentences = [s.strip() for s in re.split(pattern, text) if s.strip()]
+    sentences = [s.strip() for s in _segments(text, language) if s.strip()]
     return [piece for sentence in sentences for piece in split_to_fit(sentence, max_chars)]
 
 
 def complete_sentences(text: str, language: str | None) -> tuple[list[str], str]:
     """The sentences of `text` whose end has arrived, and the rest, still being written.
 
-    A full stop ends a sentence once what follows it has arrived (whitespace), as "3." may yet
-    become "3.5"; a danda ends a Bangla sentence at once.
+    A sentence is complete once the next one has begun: "3." may yet become "3.5", "Dr." is
+    followed by a name; a danda ends a Bangla sentence at once.
     """
-    pattern = _ENDS.get((language or "").split("-")[0], _ENDS["default"])
-    *done, rest = re.split(pattern, text)
+    *done, rest = _segments(text, language)
     return [s.strip() for s in done if s.strip()], rest
