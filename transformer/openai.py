@@ -131,11 +131,33 @@ def error_response(route: str, status: int, message: str, kind: str) -> JSONResp
     return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
 
 
+def failure_response(route: str, exc: Exception) -> JSONResponse:
+    """The answer to a speech request that failed: 429 with Retry-After at capacity, 503 when
+    the predictor is away, else 400 with the message."""
+    if isinstance(exc, TooManyRequestsError):
+        response = error_response(route, 429, str(exc), "rate_limit_error")
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
+    if isinstance(exc, PredictorUnavailableError):
+        return error_response(route, 503, str(exc), "service_unavailable")
+    return error_response(route, 400, str(exc), "invalid_request_error")
+
+
 Body = TypeVar("Body", bound=BaseModel)
 
 
 class BodyError(ValueError):
     """A body that is not the JSON object a route takes; the message says why."""
+
+
+REQUEST_FAILURES = (
+    BodyError,
+    SpeechRequestError,
+    PredictorRejectedError,
+    TooManyRequestsError,
+    PredictorUnavailableError,
+)
+"""What a speech request may fail with, each answered by `failure_response`."""
 
 
 async def read_body(request: Request, model: type[Body]) -> Body:
@@ -232,14 +254,8 @@ def openai_router(service: SpeechService) -> APIRouter:
                     headers={MODEL_VERSION_HEADER: result.model_version},
                 )
             info, chunks = await service.stream(speech_request, "openai")
-        except (SpeechRequestError, PredictorRejectedError) as exc:
-            return error_response(route, 400, str(exc), "invalid_request_error")
-        except TooManyRequestsError as exc:
-            response = error_response(route, 429, str(exc), "rate_limit_error")
-            response.headers["Retry-After"] = str(exc.retry_after_s)
-            return response
-        except PredictorUnavailableError as exc:
-            return error_response(route, 503, str(exc), "service_unavailable")
+        except REQUEST_FAILURES as exc:
+            return failure_response(route, exc)
         headers = {MODEL_VERSION_HEADER: info.model_version}
         if body.stream_format == "sse":
             events = _events(chunks, body.input, info)

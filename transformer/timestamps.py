@@ -15,17 +15,15 @@ from transformer.encoders import encode
 from transformer.openai import (
     ERROR_RESPONSES,
     OUTCOMES,
-    BodyError,
+    REQUEST_FAILURES,
     SpeechBody,
-    error_response,
+    failure_response,
     read_body,
     speech_request_of,
 )
 from transformer.pipeline import SpeechService, stage
-from transformer.predictor_errors import PredictorRejectedError, PredictorUnavailableError
 from transformer.request import SpeechRequestError
 from voxraga.contract import MODEL_VERSION_HEADER
-from voxraga.overload import TooManyRequestsError
 
 ROUTE = "/v1/audio/speech/timestamps"
 
@@ -59,13 +57,8 @@ def timestamps_router(service: SpeechService) -> APIRouter:
                     encoded = await asyncio.to_thread(
                         encode, timed.audio, timed.sample_rate, speech_request.audio_format
                     )
-        except (BodyError, SpeechRequestError, PredictorRejectedError) as exc:
-            response = error_response(route, 400, str(exc), "invalid_request_error")
-        except TooManyRequestsError as exc:
-            response = error_response(route, 429, str(exc), "rate_limit_error")
-            response.headers["Retry-After"] = str(exc.retry_after_s)
-        except PredictorUnavailableError as exc:
-            response = error_response(route, 503, str(exc), "service_unavailable")
+        except REQUEST_FAILURES as exc:
+            response = failure_response(route, exc)
         else:
             sentences = sentence_times(timed.sentences, timed.sample_rate)
             words = word_times(timed.sentences, timed.audio, timed.sample_rate)

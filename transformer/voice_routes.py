@@ -8,11 +8,10 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from transformer.openai import ERROR_RESPONSES, error_response
+from transformer.openai import ERROR_RESPONSES, REQUEST_FAILURES, error_response, failure_response
 from transformer.pipeline import SpeechService
 from transformer.request import SpeechRequestError
 from transformer.voices import VoiceNotFoundError
-from voxraga.overload import TooManyRequestsError
 
 ROUTE = "/v1/audio/voices"
 MAX_CONSENT_CHARS = 1024
@@ -69,12 +68,8 @@ def voices_router(service: SpeechService, model_name: str) -> APIRouter:
                     voice = await asyncio.to_thread(store.create, name, data, consent)
             finally:
                 await form.close()
-        except SpeechRequestError as exc:
-            return error_response(route, 400, str(exc), "invalid_request_error")
-        except TooManyRequestsError as exc:
-            response = error_response(route, 429, str(exc), "rate_limit_error")
-            response.headers["Retry-After"] = str(exc.retry_after_s)
-            return response
+        except REQUEST_FAILURES as exc:
+            return failure_response(route, exc)
         return JSONResponse(voice.to_json())
 
     @router.get(ROUTE, responses=ERROR_RESPONSES)

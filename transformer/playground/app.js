@@ -115,9 +115,13 @@ function speechOptions() {
   return options;
 }
 
+// The text to say, or null (and the reason shown) when there is none.
 function inputText() {
   const text = $("text").value;
-  if (!text.trim()) throw new ApiError("type some text first", 0);
+  if (!text.trim()) {
+    showError("type some text first");
+    return null;
+  }
   return text;
 }
 
@@ -277,13 +281,8 @@ async function newAudioContext(run) {
 
 // Speak: the WebSocket where it can be used (no key, plain text), else the streamed file.
 async function speak() {
-  let text;
-  try {
-    text = inputText();
-  } catch (error) {
-    showError(error.message);
-    return;
-  }
+  const text = inputText();
+  if (text === null) return;
   if (apiKey() || isSsml(text)) {
     await speakOverHttp(text);
   } else {
@@ -477,13 +476,8 @@ function lightWords(now, wordItems, sentenceItems) {
 }
 
 async function captions() {
-  let text;
-  try {
-    text = inputText();
-  } catch (error) {
-    showError(error.message);
-    return;
-  }
+  const text = inputText();
+  if (text === null) return;
   const run = startRun("captions");
   const player = $("player");
   try {
@@ -527,13 +521,8 @@ async function captions() {
 
 async function download() {
   clearError();
-  let text;
-  try {
-    text = inputText();
-  } catch (error) {
-    showError(error.message);
-    return;
-  }
+  const text = inputText();
+  if (text === null) return;
   const format = $("format").value;
   setStatus(`making the ${format} file…`);
   try {
