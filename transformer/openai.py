@@ -279,7 +279,7 @@ def openai_router(service: SpeechService) -> APIRouter:
                 text_field="input",
                 limits=service.limits,
             )
-            steps = service.plan(speech_request)
+            steps = await service.plan(speech_request)
         except (BodyError, SpeechRequestError) as exc:
             return error_response(route, 400, str(exc), "invalid_request_error")
         return JSONResponse(

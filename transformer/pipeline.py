@@ -183,10 +183,23 @@ class SpeechService:
         finally:
             self._in_progress -= 1
 
-    def plan(self, request: SpeechRequest) -> list[Piece | Pause]:
-        """The request's sentences and pauses (tts_stage_seconds{stage="normalize"})."""
+    async def plan(self, request: SpeechRequest) -> list[Piece | Pause]:
+        """The request's sentences and pauses, each sentence in the language that says it
+        (tts_stage_seconds{stage="normalize"}). Normalizing is CPU work: off the event loop."""
+        spoken = await self.spoken_languages()
         with stage("normalize"):
-            return plan(request, self.default_language, self.limits)
+            return await asyncio.to_thread(
+                plan, request, self.default_language, self.limits, spoken
+            )
+
+    async def spoken_languages(self) -> list[str] | None:
+        """The languages the model speaks, from its catalog; a model that lists none speaks
+        the transformer's default language. None while the catalog cannot be read."""
+        catalog = await self.client.voices()
+        languages = catalog.get("languages") if catalog else None
+        if not isinstance(languages, list):
+            return None
+        return [code for code in languages if isinstance(code, str)] or [self.default_language]
 
     async def voice(self, request: SpeechRequest) -> Voice:
         """The request's voice as the predictor takes it (stored voices read from disk)."""
@@ -234,7 +247,7 @@ class SpeechService:
         """The request's whole audio, unencoded, with where each sentence lies in it (and,
         with `word_times`, the model's times of its words, where the model has durations)."""
         voice = voice or await self.voice(request)
-        steps = self.plan(request)
+        steps = await self.plan(request)
         pieces: list[np.ndarray] = []
         spans: list[SentenceSpan] = []
         samples, start = 0, None
@@ -283,7 +296,7 @@ class SpeechService:
             yield cached.audio
             return
         with self.admitted():
-            rendering = await self.render(request, self.plan(request), voice)
+            rendering = await self.render(request, await self.plan(request), voice)
             try:
                 info = Speech(
                     b"", request.audio_format, rendering.sample_rate, 0.0, rendering.model_version

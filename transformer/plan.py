@@ -1,16 +1,21 @@
 """A request's plan: the sentences to say, each with its language and speed, and the pauses
 between them, bounded before any synthesis."""
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from transformer.request import CHARS_PER_SECOND, Limits, SpeechRequest, SpeechRequestError
 from transformer.text import normalize
-from transformer.text.sentences import split_sentences
+from transformer.text.codeswitch import ForeignTextError, Segment, check_speakable, segments
+from transformer.text.sentences import sentences_of
 from transformer.text.ssml import Pause, SSMLError, SSMLLimits, Utterance, parse_ssml
+from voxraga.chunking import split_to_fit
 from voxraga.contract import SPEED_RANGE
 
 SENTENCE_GAP_S = 0.15
 """Silence between two sentences."""
+_ENDED = re.compile(r"[.!?।॥…][\"'”’»)\]]*\s*$")
 
 
 @dataclass(frozen=True)
@@ -22,8 +27,18 @@ class Piece:
     speed: float
 
 
-def plan(request: SpeechRequest, default_language: str, limits: Limits) -> list[Piece | Pause]:
+def plan(
+    request: SpeechRequest,
+    default_language: str,
+    limits: Limits,
+    spoken: Sequence[str] | None = None,
+) -> list[Piece | Pause]:
     """Sentences to say, each with its language and speed, and the pauses between them.
+
+    The text is cut into sentences as written (a full stop after "U.K." or "7:45 p.m." is no
+    end), then each sentence is normalized. Where the voice's languages are known (`spoken`),
+    a sentence that mixes scripts is said segment by segment, each in its own language
+    (codeswitch.segments), and a text mostly in a script the voice cannot say is refused.
 
     Refuses, before any synthesis, a request whose audio would pass `limits.max_audio_seconds`.
     """
@@ -42,35 +57,24 @@ def plan(request: SpeechRequest, default_language: str, limits: Limits) -> list[
             raise SpeechRequestError(str(exc)) from exc
     else:
         items = [Utterance(request.text, language, 1.0)]
-    merged: list[Utterance | Pause] = []
-    for item in items:
-        if isinstance(item, Utterance):
-            text = item.text
-            if request.normalize and not item.normalized:
-                text = normalize(text, item.language)
-            item = Utterance(text, item.language, item.rate, normalized=True)
-            previous = merged[-1] if merged else None
-            if isinstance(previous, Utterance) and (previous.language, previous.rate) == (
-                item.language,
-                item.rate,
-            ):
-                merged[-1] = Utterance(
-                    f"{previous.text} {item.text}", item.language, item.rate, True
-                )
-                continue
-        merged.append(item)
+    if spoken is not None:
+        said = " ".join(item.text for item in items if isinstance(item, Utterance))
+        try:
+            voice = f"voice {request.voice!r}" if request.voice else "this model's voice"
+            check_speakable(said, language, spoken, voice)
+        except ForeignTextError as exc:
+            raise SpeechRequestError(str(exc)) from exc
     steps: list[Piece | Pause] = []
-    for item in merged:
-        if isinstance(item, Pause):
-            steps.append(item)
+    for sentence in _sentences(items, request.normalize):
+        if isinstance(sentence, Pause):
+            steps.append(sentence)
             continue
-        speed = min(max(request.speed * item.rate, SPEED_RANGE[0]), SPEED_RANGE[1])
-        for index, sentence in enumerate(
-            split_sentences(item.text, item.language, limits.max_sentence_chars)
-        ):
-            if index:
-                steps.append(Pause(SENTENCE_GAP_S))
-            steps.append(Piece(sentence, item.language, round(speed, 4)))
+        if any(isinstance(step, Piece) for step in steps) and not isinstance(steps[-1], Pause):
+            steps.append(Pause(SENTENCE_GAP_S))
+        speed = round(min(max(request.speed * sentence.rate, SPEED_RANGE[0]), SPEED_RANGE[1]), 4)
+        for segment in _segments(sentence, spoken, request.normalize):
+            for piece in split_to_fit(segment.text, limits.max_sentence_chars):
+                steps.append(Piece(piece, segment.language, speed))
     if not any(isinstance(step, Piece) for step in steps):
         raise SpeechRequestError("the text has nothing to say once markup is removed")
     estimate = estimated_seconds(steps)
@@ -81,6 +85,59 @@ def plan(request: SpeechRequest, default_language: str, limits: Limits) -> list[
             "shorter pauses or a faster speed"
         )
     return steps
+
+
+def _sentences(items: list[Utterance | Pause], normalize_text: bool) -> list[Utterance | Pause]:
+    """Each utterance cut into sentences as written, each sentence normalized; a sentence that
+    an utterance leaves open (SSML's <say-as> or <sub> inside it) goes on in the next
+    utterance of the same language and speed."""
+    out: list[Utterance | Pause] = []
+    for item in items:
+        if isinstance(item, Pause):
+            out.append(item)
+            continue
+        for index, written in enumerate(sentences_of(item.text, item.language)):
+            text = written
+            if normalize_text and not item.normalized:
+                text = _keep_end(written, normalize(written, item.language))
+            previous = out[-1] if out else None
+            if (
+                index == 0
+                and isinstance(previous, Utterance)
+                and (previous.language, previous.rate) == (item.language, item.rate)
+                and not _ENDED.search(previous.text)
+            ):
+                out[-1] = Utterance(f"{previous.text} {text}", item.language, item.rate, True)
+            elif text.strip():
+                out.append(Utterance(text, item.language, item.rate, True))
+    return out
+
+
+def _keep_end(written: str, normalized: str) -> str:
+    """The normalized sentence with the full stop, question or exclamation mark that ended it
+    as written: without it the model runs on into the next sentence."""
+    end = _ENDED.search(written)
+    if end and not _ENDED.search(normalized):
+        return normalized.rstrip() + end.group(0).strip()[-1]
+    return normalized
+
+
+def _segments(
+    sentence: Utterance, spoken: Sequence[str] | None, normalize_text: bool
+) -> list[Segment]:
+    """The sentence's segments, each in one language (one, in the sentence's language, where
+    the voice's languages are unknown); a segment in another language is normalized in it."""
+    language = sentence.language or ""
+    if spoken is None or not language:
+        return [Segment(sentence.text, sentence.language, sentence.text)]
+    parts = []
+    for segment in segments(sentence.text, language, spoken):
+        if normalize_text and segment.language != language:
+            segment = Segment(
+                normalize(segment.text, segment.language), segment.language, segment.written
+            )
+        parts.append(segment)
+    return parts
 
 
 def estimated_seconds(steps: list[Piece | Pause]) -> float:

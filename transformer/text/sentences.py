@@ -66,10 +66,18 @@ def _windows(pieces: list[str]) -> list[str]:
     return windows
 
 
+def sentences_of(text: str, language: str | None) -> list[str]:
+    """The sentences of `text`, whatever their length."""
+    return [s.strip() for s in _segments(text, language) if s.strip()]
+
+
 def split_sentences(text: str, language: str | None, max_chars: int) -> list[str]:
     """Sentences of `text`, each at most `max_chars` long (longer ones split at clauses)."""
-    sentences = [s.strip() for s in _segments(text, language) if s.strip()]
-    return [piece for sentence in sentences for piece in split_to_fit(sentence, max_chars)]
+    return [
+        piece
+        for sentence in sentences_of(text, language)
+        for piece in split_to_fit(sentence, max_chars)
+    ]
 
 
 def complete_sentences(text: str, language: str | None) -> tuple[list[str], str]:
