@@ -162,7 +162,7 @@ def check_speakable(text: str, language: str, spoken: Iterable[str], voice: str)
         - scripts_of(language).union(*(scripts_of(other) for other in spoken))
     )
     names = ", ".join(script.title() for script in scripts)
-    languages = ", ".join(sorted({language, *spoken}))
+    languages = ", ".join(spoken or [language])
     raise ForeignTextError(
         f"this text is mostly in {names} script, which {voice} cannot say: it speaks "
         f"{languages}; send text in one of those languages, or use a voice that speaks it"
