@@ -10,7 +10,6 @@ taken literally but for two escapes, \\t and \\n. The tests check every case; be
 reads the same tables (and held-out ones, under bench/cases/) to print the share read right.
 """
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,4 +62,5 @@ def reads_right(output: str, case: Case) -> bool:
 
 def case_id(case: Case) -> str:
     """A short pytest id."""
-    return f"{case.category}:{re.sub(r'\s+', ' ', case.written)[:40]}"
+    written = " ".join(case.written.split())
+    return f"{case.category}:{written[:40]}"
