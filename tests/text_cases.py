@@ -10,6 +10,7 @@ taken literally but for two escapes, \\t and \\n. The tests check every case; be
 reads the same tables (and held-out ones, under bench/cases/) to print the share read right.
 """
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,8 +51,10 @@ def language_cases(language: str, directory: Path = CASES_DIR) -> list[Case]:
 
 def canonical(text: str) -> str:
     """What two readings must share to count as the same: case, hyphens, commas and spacing
-    aside ("Twenty-one, then" reads as "twenty one then"); sentence ends still count."""
-    text = text.lower().replace("-", " ").replace("–", " ").replace(",", " ")
+    aside ("Twenty-one, then" reads as "twenty one then"), and য় one code point or two (NFC
+    splits it, keyboards do not); sentence ends still count."""
+    text = unicodedata.normalize("NFD", text).lower()
+    text = text.replace("-", " ").replace("–", " ").replace(",", " ")
     return " ".join(text.split())
 
 
