@@ -5,11 +5,42 @@ Knows nothing of KServe or HTTP.
 
 import re
 import unicodedata
+from collections.abc import Callable
+from functools import partial
 
-from transformer.text import bangla, english
+from num2words import num2words
 
-NORMALIZERS = {"bn": bangla.normalize_bangla, "en": english.normalize_english}
-"""Languages with their own normalizer; every other language is Unicode-normalized only."""
+from transformer.text import bangla, english, nemo
+
+MAX_CARDINAL_DIGITS = 15
+"""Longer whole numbers are read digit by digit: a listener hears them as card or serial numbers,
+not amounts, and num2words overflows on long enough ones."""
+NUM2WORDS_LANGUAGES = frozenset(
+    (
+        "en",
+        "es",
+        "fr",
+        "de",
+        "it",
+        "pt",
+        "ru",
+        "ar",
+        "hu",
+        "ko",
+        "ja",
+        "hi",
+        "sv",
+        "pl",
+        "tr",
+        "nl",
+        "cs",
+    )
+)
+"""Languages num2words says numbers in: the fallback where NeMo has no grammar (pl, tr, nl, cs)
+or no say (not compiled yet, failed, input too long)."""
+# A number starts where no digit precedes it: without the look-behind, a pattern that fails
+# after a long run of digits is tried again from every digit in the run (quadratic time).
+_NUMBER = re.compile(r"(?<![\d.,])(-)?(\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:[.,](\d+))?")
 
 # Control characters (Cc; \t \n \r among them, which are whitespace anyway) mean nothing to a
 # voice, and lone surrogates (Cs) cannot be encoded as UTF-8 on the way to the predictor.
@@ -26,11 +57,51 @@ def replace_unspeakable(text: str) -> str:
     return _UNSPEAKABLE.sub(" ", text)
 
 
+def say_numbers(text: str, language: str) -> str:
+    """The numbers in `text` in `language`'s words by num2words (others left as they are)."""
+    if language not in NUM2WORDS_LANGUAGES:
+        return text
+
+    def say(match: re.Match[str]) -> str:
+        minus, whole, fraction = match.groups()
+        whole = whole.replace(",", "")
+        if len(whole) > MAX_CARDINAL_DIGITS or (fraction and len(fraction) > MAX_CARDINAL_DIGITS):
+            return " ".join(num2words(int(d), lang=language) for d in match.group(0) if d.isdigit())
+        try:
+            said = num2words(int(whole), lang=language)
+            if fraction:
+                point = num2words(1.5, lang=language).split()[-2] if language != "en" else "point"
+                digits = " ".join(num2words(int(d), lang=language) for d in fraction)
+                said = f"{said} {point} {digits}"
+            if minus:
+                said = f"{num2words(-1, lang=language).split()[0]} {said}"
+        except (NotImplementedError, OverflowError, ValueError, IndexError):
+            return match.group(0)
+        return f" {said.replace(',', '')} "
+
+    return _NUMBER.sub(say, text)
+
+
+NORMALIZERS: dict[str, Callable[[str], str]] = {
+    "bn": bangla.normalize_bangla,
+    "en": partial(english.normalize_english, fallback=partial(say_numbers, language="en")),
+}
+"""Languages with rules of their own; the others NeMo covers are read by it, and
+the rest have their numbers said by num2words where it knows the language."""
+
+
 def normalize(text: str, language: str | None) -> str:
-    """`text` as words a model can read, for `language`; others pass through NFC unchanged."""
+    """`text` as words a model can read, for `language`; unknown languages pass through NFC."""
     text = unicodedata.normalize("NFC", replace_unspeakable(text))
-    normalizer = NORMALIZERS.get(base_language(language))
-    return normalizer(text) if normalizer else " ".join(text.split())
+    lang = base_language(language)
+    normalizer = NORMALIZERS.get(lang)
+    if normalizer:
+        said = normalizer(text)
+    elif nemo.nemo_language(lang):
+        said = nemo.read(text, lang, partial(say_numbers, language=lang))
+    else:
+        said = say_numbers(text, lang)
+    return " ".join(said.split())
 
 
 def say_as(text: str, interpret_as: str, language: str | None) -> str:

@@ -1,123 +1,211 @@
-"""English (en) text normalization: numbers, dates, times, money, units and abbreviations in
-words, with num2words doing the number words."""
+"""English (en) text normalization: NeMo's grammar does numbers, dates, times, money and units;
+the rules here rewrite, before it, what it reads otherwise than a person would (phone numbers,
+feet and inches, Roman numerals, "AT&T", "#5", URLs, versions, ranges, decades, units it does
+not know, abbreviations), and tidy what it says after. Where NeMo has no say (grammar not
+compiled, input too long, its failure), `fallback` reads the numbers."""
 
 import re
+from collections.abc import Callable
+from decimal import Decimal
 
 from num2words import num2words
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-ABBREVIATIONS = {
-    "Dr.": "Doctor",
-    "Mr.": "Mister",
-    "Mrs.": "Missus",
-    "Ms.": "Miss",
-    "Prof.": "Professor",
-    "Jr.": "Junior",
-    "Sr.": "Senior",
-    "St.": "Saint",
-    "Mt.": "Mount",
-    "vs.": "versus",
-    "etc.": "et cetera",
-    "e.g.": "for example",
-    "i.e.": "that is",
-    "approx.": "approximately",
-    "Inc.": "Incorporated",
-    "Ltd.": "Limited",
-    "No.": "number",
-}
-UNITS = {
-    "km": ("kilometer", "kilometers"),
-    "m": ("meter", "meters"),
-    "cm": ("centimeter", "centimeters"),
-    "mm": ("millimeter", "millimeters"),
-    "kg": ("kilogram", "kilograms"),
-    "g": ("gram", "grams"),
-    "mg": ("milligram", "milligrams"),
-    "lb": ("pound", "pounds"),
-    "lbs": ("pound", "pounds"),
-    "mi": ("mile", "miles"),
-    "ft": ("foot", "feet"),
-    "in": ("inch", "inches"),
-    "l": ("liter", "liters"),
-    "ml": ("milliliter", "milliliters"),
-    "mph": ("mile per hour", "miles per hour"),
-    "km/h": ("kilometer per hour", "kilometers per hour"),
-    "°C": ("degree Celsius", "degrees Celsius"),
-    "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
-    "GB": ("gigabyte", "gigabytes"),
-    "MB": ("megabyte", "megabytes"),
-    "kWh": ("kilowatt hour", "kilowatt hours"),
-}
-CURRENCIES = {
-    "$": ("dollar", "dollars", "cent", "cents"),
-    "£": ("pound", "pounds", "penny", "pence"),
-    "€": ("euro", "euros", "cent", "cents"),
-    "₹": ("rupee", "rupees", "paisa", "paise"),
-    "৳": ("taka", "taka", "poisha", "poisha"),
-}
-SCALES = ("thousand", "million", "billion", "trillion")
-DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+from transformer.text import nemo
+
 MAX_CARDINAL_DIGITS = 15
 """Longer whole numbers are read digit by digit: a listener hears them as card or serial numbers,
 not amounts, and num2words overflows on long enough ones."""
-# A number starts where no digit precedes it: without the look-behind, a pattern that fails
-# after a long run of digits is tried again from every digit in the run (quadratic time).
-_NUMBER = r"(?<!\d)\d+(?:\.\d+)?"
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+ABBREVIATIONS = {
+    "Mrs.": "Missus",
+    "Prof.": "Professor",
+    "Sen.": "Senator",
+    "Rep.": "Representative",
+    "Gov.": "Governor",
+    "Lt.": "Lieutenant",
+    "Sgt.": "Sergeant",
+    "Capt.": "Captain",
+    "Col.": "Colonel",
+    "Gen.": "General",
+    "Inc.": "Incorporated",
+    "Corp.": "Corporation",
+    "Ltd.": "Limited",
+    "approx.": "approximately",
+    "Ave.": "Avenue",
+    "Apt.": "Apartment",
+    "Blvd.": "Boulevard",
+    "Sat.": "Saturday",
+    "Ph.D.": "P h D",
+    "etc.": "et cetera",
+    "e.g.": "for example",
+    "i.e.": "that is",
+    "vs.": "versus",
+}
+"""What NeMo leaves as written, or says otherwise ("misses")."""
+BEFORE_NUMBER = {"No.": "number", "p.": "page", "pp.": "pages", "Fig.": "Figure", "vol.": "volume"}
+"""Abbreviations that mean what they do only before a number."""
+UNITS = {
+    "m": ("meter", "meters"),
+    "mm": ("millimeter", "millimeters"),
+    "g": ("gram", "grams"),
+    "L": ("liter", "liters"),
+    "GB": ("gigabyte", "gigabytes"),
+    "MB": ("megabyte", "megabytes"),
+    "TB": ("terabyte", "terabytes"),
+    "km/h": ("kilometer per hour", "kilometers per hour"),
+    "kWh": ("kilowatt hour", "kilowatt hours"),
+    "tbsp": ("tablespoon", "tablespoons"),
+    "tsp": ("teaspoon", "teaspoons"),
+    "hrs": ("hour", "hours"),
+    "hr": ("hour", "hours"),
+    "min": ("minute", "minutes"),
+    "sec": ("second", "seconds"),
+    "W": ("watt", "watts"),
+    "V": ("volt", "volts"),
+    "Mbps": ("megabit per second", "megabits per second"),
+    "GHz": ("gigahertz", "gigahertz"),
+    "oz": ("ounce", "ounces"),
+    "sq ft": ("square foot", "square feet"),
+}
+"""Units NeMo leaves as letters ("3 m" three M)."""
+REGNAL_NAMES = frozenset(
+    [
+        "Louis",
+        "Henry",
+        "Elizabeth",
+        "George",
+        "Charles",
+        "Edward",
+        "William",
+        "James",
+        "Richard",
+        "Philip",
+        "Frederick",
+        "Napoleon",
+        "Paul",
+        "Benedict",
+        "Pius",
+        "Leo",
+        "Gregory",
+        "Peter",
+        "Catherine",
+        "Mary",
+        "Victoria",
+        "John",
+        "Alexander",
+        "Nicholas",
+        "Ivan",
+        "Ferdinand",
+        "Isabella",
+        "Juan",
+        "Carlos",
+        "Felipe",
+        "Willem",
+        "Gustav",
+        "Harald",
+        "Olav",
+        "Rama",
+        "Boniface",
+        "Innocent",
+        "Clement",
+        "Urban",
+        "Alfonso",
+        "Wilhelm",
+        "Ludwig",
+        "Otto",
+        "Constantine",
+        "Francis",
+        "Sixtus",
+    ]
+)
+"""Names a Roman numeral follows as an ordinal: Louis XIV, Louis the fourteenth."""
+NUMBERED_BY_ROMAN = frozenset(
+    [
+        "Chapter",
+        "Part",
+        "Section",
+        "Volume",
+        "Book",
+        "Act",
+        "Scene",
+        "Episode",
+        "Title",
+        "Article",
+        "War",
+        "Bowl",
+        "Phase",
+        "Stage",
+        "Level",
+        "Type",
+        "Class",
+        "Category",
+        "Grade",
+        "Round",
+        "Game",
+        "Appendix",
+        "Vol",
+    ]
+)
+"""Words a Roman numeral follows as a cardinal: Chapter XII, chapter twelve."""
+ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+MINUTE_WORDS = "|".join(DIGIT_WORDS[1:])
+
+_ROMAN = r"(?:L?X{0,3}|XL|XC)(?:IX|IV|V?I{0,3})"
+_PHONE = re.compile(
+    r"(?<![\w+])(?:"
+    r"\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?){2,4}"  # +44 20 7946 0958, +1 555 123 4567
+    r"|(?:1[\s.-])?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}"  # (555) 123-4567, 1-800-555-0199
+    r"|\d{3}-\d{4}"  # 555-0199
+    r")(?![\w-]|\.\d)"
+)
 
 
-def normalize_english(text: str) -> str:
+def normalize_english(text: str, fallback: Callable[[str], str]) -> str:
     """English text with numbers, dates, times, money, units and abbreviations in words."""
-    text = expand_abbreviations(text)
+    said = nemo.read(before_nemo(text), "en", fallback, after_nemo)
+    return keep_sentence_end(" ".join(said.split()), text)
+
+
+def keep_sentence_end(said: str, written: str) -> str:
+    """`said` ending as `written` does: NeMo (and the rules) drop the full stop that ends an
+    abbreviation which ends the sentence ("on Main St." on Main Street)."""
+    end = re.search(r"[.!?]$", written.rstrip())
+    if end and said and not re.search(r"[.!?]$", said):
+        return said + end.group(0)
+    return said
+
+
+def before_nemo(text: str) -> str:
+    """`text` with what NeMo misreads rewritten into what it reads right (or into words)."""
+    text = expand_urls(text)
     text = expand_phone_numbers(text)
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = expand_dates(text)
-    text = expand_times(text)
-    text = expand_currency(text)
-    text = expand_percent(text)
-    text = expand_ordinals(text)
-    text = expand_units(text)
+    text = expand_abbreviations(text)
+    text = expand_initialisms(text)
+    text = expand_feet_and_inches(text)
+    text = expand_roman_numerals(text)
+    text = expand_symbols(text)
+    text = expand_versions(text)
+    text = expand_decades(text)
     text = expand_ranges(text)
-    text = expand_numbers(text)
-    return " ".join(text.split())
+    text = expand_units(text)
+    text = expand_money(text)
+    return expand_letters_and_digits(text)
 
 
-def cardinal(number: float | int) -> str:
-    """num2words, without its commas: "one thousand, two hundred" reads with a pause."""
-    return num2words(number).replace(",", "")
+def after_nemo(said: str) -> str:
+    """NeMo's words, tidied: "a m" for its "AM", "oh" for its "o", "and" before cents."""
+    said = re.sub(r"\b([AP])M\b", lambda m: f"{m.group(1).lower()} m", said)
+    said = re.sub(rf"(?<=\w) o (?=(?:{MINUTE_WORDS})\b)", " oh ", said)
+    said = re.sub(
+        r"\b(dollars?|euros?|pounds?) (?!and\b)(?=[a-z -]+? (?:cents?|pence)\b)", r"\1 and ", said
+    )
+    return said.replace("etcetera", "et cetera")
 
 
 def read_digits(digits: str) -> str:
     """Digit by digit: 2024 two zero two four."""
     return " ".join(DIGIT_WORDS[int(d)] for d in digits if d.isdecimal())
-
-
-def whole_number(digits: str) -> str:
-    """A whole number written in digits, in words; past MAX_CARDINAL_DIGITS digit by digit."""
-    if len(digits) > MAX_CARDINAL_DIGITS:
-        return read_digits(digits)
-    return cardinal(int(digits))
-
-
-def decimal(text: str) -> str:
-    """3.14 three point one four; 1.50 one point five zero."""
-    whole, _, fraction = text.partition(".")
-    said = whole_number(whole)
-    if fraction:
-        said += " point " + read_digits(fraction)
-    return said
 
 
 def ordinal(digits: str) -> str:
@@ -127,126 +215,210 @@ def ordinal(digits: str) -> str:
     return num2words(int(digits), to="ordinal")
 
 
-def year(number: int) -> str:
-    """1999 nineteen ninety-nine, 2005 two thousand five, 2024 twenty twenty-four."""
-    return num2words(number, to="year").replace(" and ", " ")
-
-
-def expand_abbreviations(text: str) -> str:
-    """Dr. Doctor, Mr. Mister, e.g. for example ..."""
-    for short, full in ABBREVIATIONS.items():
-        text = re.sub(rf"(?<![\w.]){re.escape(short)}(?=\s|$)", full, text)
-    return text
-
-
-def expand_phone_numbers(text: str) -> str:
-    """(555) 123-4567, 555-123-4567, +1 555 123 4567: digit by digit, in groups."""
-    pattern = r"(?<![\w])(\+\d{1,3}[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?![\w])"
+def expand_urls(text: str) -> str:
+    """https://example.com/a example dot com slash a: no one reads the scheme aloud."""
 
     def say(match: re.Match[str]) -> str:
-        groups = re.findall(r"\+|\d+", match.group(0))
-        words = []
-        for group in groups:
-            words.append("plus" if group == "+" else read_digits(group))
-        return ", ".join(words)
+        url = re.sub(r"^https?://", "", match.group(0)).rstrip("/")
+        url = re.sub(r"^www\.", "w w w.", url)
+        words = {".": " dot ", "/": " slash ", "-": " dash ", "_": " underscore ", ":": " colon "}
+        return "".join(words.get(ch, ch) for ch in url.lower())
 
-    return re.sub(pattern, say, text)
-
-
-def expand_dates(text: str) -> str:
-    """03/12/2024 (month first) and March 12, 2024 → March twelfth, twenty twenty-four."""
-
-    def numeric(match: re.Match[str]) -> str:
-        month, day, year_value = (int(group) for group in match.groups())
-        if not (1 <= month <= 12 and 1 <= day <= 31):
-            return match.group(0)
-        return f"{MONTHS[month - 1]} {num2words(day, to='ordinal')}, {year(year_value)}"
-
-    text = re.sub(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", numeric, text)
-    months = "|".join(MONTHS)
-
-    def named(match: re.Match[str]) -> str:
-        said = f"{match.group(1)} {num2words(int(match.group(2)), to='ordinal')}"
-        return f"{said}, {year(int(match.group(3)))}" if match.group(3) else said
-
-    return re.sub(rf"\b({months})\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", named, text)
-
-
-def expand_times(text: str) -> str:
-    """3:30 pm three thirty p m, 10:05 ten oh five, 3:00 three o'clock."""
-
-    def say(match: re.Match[str]) -> str:
-        hour, minute, meridiem = int(match.group(1)), int(match.group(2)), match.group(3)
-        if hour > 24 or minute > 59:
-            return match.group(0)
-        if minute == 0:
-            said = f"{cardinal(hour)}" + ("" if meridiem else " o'clock")
-        elif minute < 10:
-            said = f"{cardinal(hour)} oh {cardinal(minute)}"
-        else:
-            said = f"{cardinal(hour)} {cardinal(minute)}"
-        if meridiem:
-            said += " " + " ".join(meridiem.lower().replace(".", ""))
-        return said
-
-    return re.sub(r"\b(\d{1,2}):(\d{2})\b(?:\s*([AaPp]\.?[Mm]\.?))?", say, text)
-
-
-def expand_currency(text: str) -> str:
-    """$1.5 million one point five million dollars; $3.50 three dollars and fifty cents."""
-    symbols = "".join(re.escape(symbol) for symbol in CURRENCIES)
-    scales = "|".join(SCALES)
-
-    def say(match: re.Match[str]) -> str:
-        one, many, cent, cents = CURRENCIES[match.group(1)]
-        amount, scale = match.group(2), match.group(3)
-        if scale:
-            return f"{decimal(amount)} {scale} {many}"
-        whole, _, fraction = amount.partition(".")
-        said = whole_number(whole)
-        said += f" {one if said == 'one' else many}"
-        value = int(fraction.ljust(2, "0")[:2])
-        if value:
-            said += f" and {cardinal(value)} {cent if value == 1 else cents}"
-        return said
-
-    return re.sub(rf"([{symbols}])\s?({_NUMBER})(?:\s+({scales})\b)?", say, text)
-
-
-def expand_percent(text: str) -> str:
-    """50% fifty percent."""
-    return re.sub(rf"({_NUMBER})\s?%", lambda m: f"{decimal(m.group(1))} percent", text)
-
-
-def expand_ordinals(text: str) -> str:
-    """1st first, 22nd twenty-second."""
-    return re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(m.group(1)), text)
-
-
-def expand_units(text: str) -> str:
-    """5 km five kilometers, 1 kg one kilogram, 20 °C twenty degrees Celsius."""
-    names = "|".join(re.escape(unit) for unit in sorted(UNITS, key=len, reverse=True))
-
-    def say(match: re.Match[str]) -> str:
-        one, many = UNITS[match.group(2)]
-        return f"{decimal(match.group(1))} {one if match.group(1) == '1' else many}"
-
-    return re.sub(rf"\b({_NUMBER})\s?({names})(?![\w/])", say, text)
-
-
-def expand_ranges(text: str) -> str:
-    """10-15 ten to fifteen."""
     return re.sub(
-        rf"\b({_NUMBER})\s?[-–]\s?({_NUMBER})\b",
-        lambda m: f"{decimal(m.group(1))} to {decimal(m.group(2))}",
+        r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)]|\bwww\.[\w-]+(?:\.[\w-]+)+(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)])?",
+        say,
         text,
     )
 
 
-def expand_numbers(text: str) -> str:
-    """Years (1100 to 2099 alone), negatives, decimals and cardinals."""
+def expand_phone_numbers(text: str) -> str:
+    """(555) 123-4567, 555-0199, +44 20 7946 0958: digit by digit, in groups; 911 likewise."""
+
+    def say(match: re.Match[str]) -> str:
+        groups = re.findall(r"\+|\d+", match.group(0))
+        words = ["plus" if group == "+" else read_digits(group) for group in groups]
+        return ", ".join(words).replace("plus, ", "plus ")
+
+    text = _PHONE.sub(say, text)
+    return re.sub(r"(?<![\w.,$])911(?![\w/,]|\.\d)", "nine one one", text)
+
+
+def expand_abbreviations(text: str) -> str:
+    """Mrs. Missus, St. Saint or Street, No. 5 number five, U.K. U K ..."""
+    for short, full in ABBREVIATIONS.items():
+        text = re.sub(rf"(?<![\w.]){re.escape(short)}(?=\s|$|,)", full, text)
+    for short, full in BEFORE_NUMBER.items():
+        text = re.sub(rf"(?<![\w.]){re.escape(short)}\s*(?=\d)", full + " ", text)
+    text = re.sub(r"(?<![\w.])St\.(?=\s+[A-Z])", "Saint", text)
+    return re.sub(r"(?<=[a-z] )([A-Z]\w*) St\.", r"\1 Street", text)
+
+
+def expand_initialisms(text: str) -> str:
+    """U.K. U K, a.m. a m (the full stop kept at the end of the text)."""
+
+    def say(match: re.Match[str]) -> str:
+        letters = " ".join(match.group(1).replace(".", ""))
+        return letters + ("." if match.group(2) is not None and match.end() == len(text) else "")
+
+    text = re.sub(r"(?<![\w.])((?:[A-Za-z]\.){1,}[A-Za-z])(\.)?(?![\w])", say, text)
+    return text
+
+
+def expand_feet_and_inches(text: str) -> str:
+    """6'2" six feet two inches, 5 ft 9 in five feet nine inches, 3' three feet."""
+
+    def feet(number: str) -> str:
+        return f"{number} foot" if number == "1" else f"{number} feet"
+
+    def inches(number: str) -> str:
+        return f"{number} inch" if number == "1" else f"{number} inches"
+
     text = re.sub(
-        r"(?<![\w.-])(1[1-9]\d\d|20\d\d)(?![\w.]|\.\d)", lambda m: year(int(m.group(1))), text
+        r"(?<![\w.])(\d+)\s*(?:'|′|ft\.?)\s*(\d+)\s*(?:\"|″|in\b\.?)",
+        lambda m: f"{feet(m.group(1))} {inches(m.group(2))}",
+        text,
     )
-    text = re.sub(rf"(?<![\w])[-−]({_NUMBER})", lambda m: f"minus {decimal(m.group(1))}", text)
-    return re.sub(_NUMBER, lambda m: decimal(m.group(0)), text)
+    text = re.sub(r"(?<![\w.])(\d+)(?:'|′)(?![\w'])", lambda m: feet(m.group(1)), text)
+    return re.sub(r"(?<![\w.])(\d+)(?:\"|″)(?!\w)", lambda m: inches(m.group(1)), text)
+
+
+def roman_value(numeral: str) -> int:
+    """XIV 14."""
+    total = 0
+    for letter, following in zip(numeral, [*numeral[1:], ""], strict=True):
+        value = ROMAN_VALUES[letter]
+        total += -value if following and ROMAN_VALUES[following] > value else value
+    return total
+
+
+def expand_roman_numerals(text: str) -> str:
+    """Louis XIV Louis the fourteenth, Chapter XII chapter twelve, Super Bowl LVIII fifty-eight."""
+
+    def say(match: re.Match[str]) -> str:
+        name, numeral = match.group(1), match.group(2)
+        value = roman_value(numeral)
+        if name in REGNAL_NAMES:
+            return f"{name} the {num2words(value, to='ordinal')}"
+        if name in NUMBERED_BY_ROMAN or (len(numeral) > 1 and numeral != "XL"):
+            return f"{name} {num2words(value)}"
+        return match.group(0)
+
+    return re.sub(
+        rf"\b([A-Z][a-z]+) ({_ROMAN})(?![\w'-])",
+        lambda m: say(m) if m.group(2) else m.group(0),
+        text,
+    )
+
+
+def expand_symbols(text: str) -> str:
+    """AT&T A T and T, #5 number five, #tag hashtag tag, ~100 about 100, 2 × 3 two times three,
+    24/7, 50/50, 4/5 stars."""
+    text = re.sub(
+        r"\b([A-Z]{1,3})&([A-Z]{1,3})\b",
+        lambda m: f"{' '.join(m.group(1))} and {' '.join(m.group(2))}",
+        text,
+    )
+    text = re.sub(r"\s*&\s*", " and ", text)
+    text = re.sub(r"#(?=[A-Z]?\d)", "number ", text)
+    text = re.sub(r"(?<![\w&])#(?=[A-Za-z])", "hashtag ", text)
+    text = re.sub(r"~\s*(?=\d)", "about ", text)
+    text = re.sub(r"(?<=\d)\s*×\s*(?=\d)", " times ", text)
+    text = re.sub(r"(?<=\d) / (?=\d)", " divided by ", text)
+    text = re.sub(r"(?<=\d) = (?=\d)", " equals ", text)
+    text = re.sub(r"\b24/7\b", "twenty-four seven", text)
+    text = re.sub(r"\b(\d{1,3})/\1\b", lambda m: f"{m.group(1)} {m.group(1)}", text)
+    return re.sub(r"\b(\d)/(\d+)(?= stars?\b)", r"\1 out of \2", text)
+
+
+def expand_versions(text: str) -> str:
+    """2.0.1 two point zero point one, v3.11 version three point one one."""
+    text = re.sub(r"\bv(?=\d+(?:\.\d+)*\b)", "version ", text)
+    return re.sub(
+        r"(?<![\w.])\d+(?:\.\d+){2,4}(?![\w]|\.\d)",
+        lambda m: " point ".join(m.group(0).split(".")),
+        text,
+    )
+
+
+def decade(number: int) -> str:
+    """1970 nineteen seventies, 2000 two thousands, 1800 eighteen hundreds, 90 nineties."""
+    words = num2words(number, to="year") if number >= 100 else num2words(number)
+    words = words.replace(" and ", " ").replace(",", "")
+    return words[:-1] + "ies" if words.endswith("y") else words + "s"
+
+
+def expand_decades(text: str) -> str:
+    """The 1970s, '90s, 1960's: nineteen seventies, nineties, nineteen sixties."""
+    return re.sub(
+        r"(?<![\w.])[’']?(\d{1,3}0)[’']?s\b",
+        lambda m: decade(int(m.group(1))),
+        text,
+    )
+
+
+def expand_ranges(text: str) -> str:
+    """10-20% ten to twenty percent, 1939-1945, Monday-Friday Monday to Friday."""
+    text = re.sub(
+        r"(?<![\w.,-])(\$?\d+(?:\.\d+)?)\s?[-–]\s?(?=\$?\d+(?:\.\d+)?(?![\w-]|\.\d))",
+        r"\1 to ",
+        text,
+    )
+    return re.sub(rf"\b({WEEKDAYS})\s?[-–]\s?(?=(?:{WEEKDAYS})\b)", r"\1 to ", text)
+
+
+def expand_units(text: str) -> str:
+    """3 m three meters, 250g two hundred fifty grams: units NeMo spells as letters."""
+    names = "|".join(re.escape(unit) for unit in sorted(UNITS, key=len, reverse=True))
+
+    def say(match: re.Match[str]) -> str:
+        one, many = UNITS[match.group(2)]
+        return f"{match.group(1)} {one if match.group(1) == '1' else many}"
+
+    text = re.sub(rf"(?<![\w.])(\d+(?:\.\d+)?)\s?({names})(?![\w/])\.?(?=\s|$|,)", say, text)
+    return re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)¢", r"\1 cents", text)
+
+
+def expand_money(text: str) -> str:
+    """$85k eighty-five thousand dollars, a $100 bill a one hundred dollar bill, ₹500 rupees."""
+
+    def thousands(match: re.Match[str]) -> str:
+        return f"{match.group(1)}{(Decimal(match.group(2)) * 1000).normalize():f}"
+
+    text = re.sub(r"([$£€])(\d{1,12}(?:\.\d{1,3})?)[kK]\b", thousands, text)
+    text = re.sub(r"([$£€])(\d+(?:\.\d+)?)(?:M|m|mn)\b", r"\1\2 million", text)
+    text = re.sub(
+        r"\b([Aa]n?) \$(\d[\d,]*(?:\.\d+)?(?: (?:thousand|million|billion|trillion))?) "
+        r"(?!(?:and|or|to|for|per|a|an|the|in|on|of|each|at|by|from|with)\b)(?=[a-z])",
+        r"\1 \2 dollar ",
+        text,
+    )
+    return re.sub(
+        r"₹\s?(\d[\d,]*(?:\.\d+)?)",
+        lambda m: f"{m.group(1)} {'rupee' if m.group(1) == '1' else 'rupees'}",
+        text,
+    )
+
+
+def expand_letters_and_digits(text: str) -> str:
+    """MP3 M P three, 4x4 four by four, BA249 B A two four nine, 49ers forty-niners."""
+    text = re.sub(r"(?<=\d)x(?=\d)", " by ", text)
+    text = re.sub(
+        r"\b(\d+)ers\b",
+        lambda m: (
+            num2words(int(m.group(1)))
+            + ("rs" if num2words(int(m.group(1))).endswith("e") else "ers")
+        ),
+        text,
+    )
+    text = re.sub(
+        r"\b([A-Z]{1,3})(\d{3,})\b",
+        lambda m: f"{' '.join(m.group(1))} {read_digits(m.group(2))}",
+        text,
+    )
+    text = re.sub(r"\b([A-Z]{2,3})(?=\d)", lambda m: " ".join(m.group(1)) + " ", text)
+    text = re.sub(r"(?<=\d)([A-Z]{2,3})\b", lambda m: " " + " ".join(m.group(1)), text)
+    return re.sub(
+        r"\b([BCDFGHJKLMNPQRSTVWXZ]{2,3})(s?)\b",
+        lambda m: " ".join(m.group(1)) + m.group(2),
+        text,
+    )
