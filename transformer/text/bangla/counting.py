@@ -128,7 +128,10 @@ def expand_numbers(text: str) -> str:
     text = re.sub(r"(?<=[A-Za-z])-(?=\d)", " ", text)
     text = re.sub(rf"(?<=[A-Za-z])({NUMBER})", lambda m: f" {decimal(m[1])}", text)
     text = re.sub(rf"({NUMBER})(?=[\u0980-\u09FF])", lambda m: f" {decimal(m[1])}", text)
-    return re.sub(rf"({NUMBER})", lambda m: f" {decimal(m[1])} ", text)
+    text = re.sub(rf"({NUMBER})", lambda m: f" {decimal(m[1])} ", text)
+    text = re.sub(r"(?<![^\s(])\.(\d+)", lambda m: f"দশমিক {read_digits(m[1])} ", text)
+    # Digits the rules above leave (after a stray point: "5.3.") are still read.
+    return re.sub(r"\d+", lambda m: f" {whole_number(m[0])} ", text)
 
 
 def expand_negatives(text: str) -> str:
