@@ -127,6 +127,7 @@ def expand_numbers(text: str) -> str:
     )
     text = re.sub(r"(?<=[A-Za-z])-(?=\d)", " ", text)
     text = re.sub(rf"(?<=[A-Za-z])({NUMBER})", lambda m: f" {decimal(m[1])}", text)
+    text = re.sub(rf"(?<=[\u0980-\u09FF]-)({NUMBER})", lambda m: decimal(m[1]), text)
     text = re.sub(rf"({NUMBER})(?=[\u0980-\u09FF])", lambda m: f" {decimal(m[1])}", text)
     text = re.sub(rf"({NUMBER})", lambda m: f" {decimal(m[1])} ", text)
     text = re.sub(r"(?<![^\s(])\.(\d+)", lambda m: f"দশমিক {read_digits(m[1])} ", text)
