@@ -19,8 +19,13 @@ GRPC_PORT ?= 8081
 MODEL_DIR ?=
 # LANGUAGE: the transformer's default language (bn for a Bangla XTTS).
 LANGUAGE ?= en
+# Text normalization grammars (NeMo) compiled ahead, into $VOX_GRAMMAR_DIR or
+# ~/.cache/vox-raga/grammars, where the transformer and the tests' servers look: those the tests
+# use (en, and fr for the hostile-text tests) and LANGUAGE. A compiled one loads in a second.
+GRAMMAR_LANGUAGES ?= en fr $(LANGUAGE)
+COMPILE_GRAMMARS := $(PY) -c 'import sys; from transformer.text.nemo import main; main(sys.argv[1:])'
 
-.PHONY: install lock test-latest run test lint format bench bench-load clean images image-predictor-cpu \
+.PHONY: install lock grammars test-latest run test lint format bench bench-load clean images image-predictor-cpu \
 	image-predictor-cuda image-transformer image-transformer-local
 
 install: $(STAMP)
@@ -44,11 +49,14 @@ test-latest:
 	$(LATEST)/bin/python scripts/lock_diff.py $(LOCK) || true
 	$(LATEST)/bin/python -m pytest
 
-run: $(STAMP)
+grammars: $(STAMP)
+	$(COMPILE_GRAMMARS) --if_nemo $(sort $(GRAMMAR_LANGUAGES))
+
+run: $(STAMP) grammars
 	PY=$(PY) MODEL_NAME=$(MODEL_NAME) MODEL_DIR=$(MODEL_DIR) HTTP_PORT=$(HTTP_PORT) \
 		GRPC_PORT=$(GRPC_PORT) LANGUAGE=$(LANGUAGE) scripts/run-local.sh
 
-test: $(STAMP)
+test: $(STAMP) grammars
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -12,6 +12,7 @@ from transformer.pipeline import AUDIO_OVERRUN, SpeechService
 from transformer.playground import playground_router
 from transformer.predictor_client import PredictorClient
 from transformer.request import Limits, default_max_audio_seconds
+from transformer.text import base_language, nemo
 from transformer.timestamps import timestamps_router
 from transformer.voice_routes import voices_router
 from transformer.voices import VoiceStore
@@ -49,6 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
         "for token streaming when --predictor_protocol is grpc-v2 (v2 uses --predictor_host)",
     )
     parser.add_argument("--default_language", default="en", help="for text that names none")
+    parser.add_argument(
+        "--grammar_dir",
+        type=Path,
+        default=nemo.default_grammar_dir(),
+        help="compiled text normalization grammars (NeMo), one set per language, loaded on first "
+        f"use; ${nemo.GRAMMAR_DIR_ENV} sets the default. A language missing there is compiled "
+        "in the background (minutes), its text read by fallback rules until then",
+    )
     parser.add_argument(
         "--voices_dir",
         default=None,
@@ -139,6 +148,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--max_audio_seconds must be greater than 0, got {args.max_audio_seconds}")
     api_key = api_key_or_exit(parser, args)
     configure_logging(args, "transformer")
+    nemo.configure(args.grammar_dir)
+    # The default language's grammar loads beside the server's start, not in the first request.
+    nemo.GRAMMARS.warm(base_language(args.default_language))
     client = PredictorClient(
         args.predictor_host,
         args.model_name,

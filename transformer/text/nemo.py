@@ -80,7 +80,9 @@ def _build(directory: Path, language: str) -> Any:
     normalizer = Normalizer(
         input_case="cased", lang=language, cache_dir=str(directory), overwrite_cache=False
     )
-    _marker(directory, language).touch()
+    marker = _marker(directory, language)
+    if not marker.exists():
+        marker.touch()
     return normalizer
 
 
@@ -104,10 +106,13 @@ class Grammars:
 
     def warm(self, language: str) -> None:
         """Load (or compile) `language` in the background, so that no request waits for it."""
-        if nemo_language(language) and language not in self._normalizers:
-            threading.Thread(
-                target=self._compile_in_background, args=(language,), daemon=True
-            ).start()
+        if not nemo_language(language) or language in self._normalizers:
+            return
+        with self._guard:
+            if language in self._compiling:
+                return
+            self._compiling.add(language)
+        threading.Thread(target=self._load_in_background, args=(language,), daemon=True).start()
 
     def normalize(self, text: str, language: str) -> str | None:
         """`text` in words by NeMo's grammar for `language`; None where it has no say: no
@@ -158,15 +163,11 @@ class Grammars:
                 )
         return self._normalizers[language]
 
-    def _compile_in_background(self, language: str) -> None:
-        with self._guard:
-            if language in self._compiling:
-                return
-            self._compiling.add(language)
+    def _load_in_background(self, language: str) -> None:
         try:
             self._load(language, compile_missing=True)
         except Exception:
-            log.exception("could not compile the %s grammar", language)
+            log.exception("could not compile the %s grammar into %s", language, self.directory)
 
 
 def pieces(text: str) -> Iterator[tuple[str, bool]]:
@@ -240,13 +241,17 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("languages", nargs="*", help=f"default: all ({' '.join(LANGUAGES)})")
     parser.add_argument("--grammar_dir", type=Path, default=default_grammar_dir())
+    parser.add_argument(
+        "--if_nemo", action="store_true", help="skip the languages NeMo lacks (bn) without error"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     grammars = Grammars(args.grammar_dir)
     for language in args.languages or LANGUAGES:
-        if not nemo_language(language):
+        if nemo_language(language):
+            grammars.prepare(language)
+        elif not args.if_nemo:
             parser.error(f"NeMo has no grammar for {language!r}; it has {', '.join(LANGUAGES)}")
-        grammars.prepare(language)
 
 
 if __name__ == "__main__":
