@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from transformer.text import normalize, say_numbers
 from transformer.text import nemo as nemo_module
+from transformer.text import normalize, say_numbers
 from transformer.text.nemo import (
     GRAMMARS,
     MAX_NEMO_CHARS,

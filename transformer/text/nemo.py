@@ -188,7 +188,7 @@ def _cut(text: str) -> Iterator[str]:
         yield text
         return
     packed = ""
-    for clause in _CLAUSE_END.split(text):
+    for clause in _CLAUSE_END.split(text.strip()):
         while len(clause) > MAX_PIECE_CHARS:
             cut = clause.rfind(" ", 0, MAX_PIECE_CHARS)
             cut = cut if cut > 0 else MAX_PIECE_CHARS
