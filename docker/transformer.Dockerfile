@@ -12,8 +12,10 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # against OpenFst 1.8.3 built here into /opt/openfst (copied into the image, empty on amd64).
 ENV CPATH=/opt/openfst/include LIBRARY_PATH=/opt/openfst/lib LD_LIBRARY_PATH=/opt/openfst/lib
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# binutils: strip for pynini's libraries below.
 # hadolint ignore=DL3003,DL3008
-RUN mkdir -p /opt/openfst/lib \
+RUN apt-get update && apt-get install -y --no-install-recommends binutils \
+    && rm -rf /var/lib/apt/lists/* && mkdir -p /opt/openfst/lib \
     && if [ "$TARGETARCH" = "arm64" ]; then \
         apt-get update && apt-get install -y --no-install-recommends build-essential curl \
             ca-certificates && rm -rf /var/lib/apt/lists/* \
@@ -32,11 +34,14 @@ COPY transformer ./transformer
 COPY voxraga ./voxraga
 # The locked set (requirements/<extra>.txt, written by `make lock`) as constraints: the
 # versions the tests ran, and nothing the extra does not need.
+# pynini's wheel ships OpenFst unstripped: 413 MB of libraries, 20 MB without their symbols.
+# Then every language's text normalization grammar, compiled once here (minutes) so that a
+# replica loads each in a second on first use instead of compiling it.
 # hadolint ignore=DL3013
-RUN pip install -c requirements/transformer.txt ".[transformer]" && pip check
-# Every language's text normalization grammar, compiled once here (minutes) so that a replica
-# loads each in a second on first use instead of compiling it.
-RUN python3 -c 'from transformer.text.nemo import main; main(["--grammar_dir", "/opt/grammars"])'
+RUN pip install -c requirements/transformer.txt ".[transformer]" && pip check \
+    && find /opt/venv /opt/openfst -name '*.so*' -path '*fst*' -type f \
+        -exec strip --strip-unneeded {} + \
+    && python3 -c 'from transformer.text.nemo import main; main(["--grammar_dir", "/opt/grammars"])'
 
 FROM ${BASE}
 RUN useradd --uid 1000 --create-home --shell /usr/sbin/nologin vox
