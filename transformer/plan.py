@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from transformer.request import CHARS_PER_SECOND, Limits, SpeechRequest, SpeechRequestError
-from transformer.text import normalize
+from transformer.text import base_language, normalize
 from transformer.text.codeswitch import ForeignTextError, Segment, check_speakable, segments
 from transformer.text.sentences import sentences_of
 from transformer.text.ssml import Pause, SSMLError, SSMLLimits, Utterance, parse_ssml
@@ -15,7 +15,9 @@ from voxraga.contract import SPEED_RANGE
 
 SENTENCE_GAP_S = 0.15
 """Silence between two sentences."""
-_ENDED = re.compile(r"[.!?।॥…][\"'”’»)\]]*\s*$")
+_ENDED = re.compile(r"([.!?।॥…])[\"'”’»)\]]*\s*$")
+_ENDS_BY_LANGUAGE = {"bn": "।॥?!"}
+"""The marks that end a sentence where it is not . ! ? (a full stop in Bangla ends "ডা.")."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,11 @@ def _sentences(items: list[Utterance | Pause], normalize_text: bool) -> list[Utt
         if isinstance(item, Pause):
             out.append(item)
             continue
-        for index, written in enumerate(sentences_of(item.text, item.language)):
-            text = written
-            if normalize_text and not item.normalized:
-                text = _keep_end(written, normalize(written, item.language))
+        if normalize_text and not item.normalized:
+            said = normalized_sentences(item.text, item.language)
+        else:
+            said = sentences_of(item.text, item.language)
+        for index, text in enumerate(said):
             previous = out[-1] if out else None
             if (
                 index == 0
@@ -113,12 +116,21 @@ def _sentences(items: list[Utterance | Pause], normalize_text: bool) -> list[Utt
     return out
 
 
-def _keep_end(written: str, normalized: str) -> str:
-    """The normalized sentence with the full stop, question or exclamation mark that ended it
-    as written: without it the model runs on into the next sentence."""
+def normalized_sentences(text: str, language: str | None) -> list[str]:
+    """`text` as the model reads it, sentence by sentence: cut as written, then normalized."""
+    return [
+        _keep_end(written, normalize(written, language), language)
+        for written in sentences_of(text, language)
+    ]
+
+
+def _keep_end(written: str, normalized: str, language: str | None) -> str:
+    """The normalized sentence with the mark that ended it as written (a full stop, a question
+    or exclamation mark, a dari): without it the model runs on into the next sentence."""
     end = _ENDED.search(written)
-    if end and not _ENDED.search(normalized):
-        return normalized.rstrip() + end.group(0).strip()[-1]
+    marks = _ENDS_BY_LANGUAGE.get(base_language(language), ".!?।॥…")
+    if end and end.group(1) in marks and not _ENDED.search(normalized):
+        return normalized.rstrip() + end.group(1)
     return normalized
 
 

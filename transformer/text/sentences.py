@@ -17,7 +17,7 @@ from voxraga.chunking import split_to_fit
 WINDOW_CHARS = 2000
 """The most pySBD reads at once."""
 _ENDS = {
-    "bn": r"(?<=[।?!॥])\s*",
+    "bn": r"(?<=[।?!॥])(?![।?!॥])\s*",
     "default": r"(?<=[.!?।?!])\s+",
 }
 
