@@ -57,7 +57,7 @@ def test_say_as_rewrites_for_the_normalizer(markup, said):
 
 def test_say_as_in_bangla():
     items = parse_ssml('<speak><say-as interpret-as="ordinal">২</say-as></speak>', "bn")
-    assert items[0].text == "দ্বিতীয়"
+    assert items[0].text == "দ্বিতী\u09df"  # য় as one code point, as the normalizer writes it
 
 
 def test_sub_prosody_and_lang():
