@@ -52,8 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--default_language", default="en", help="for text that names none")
     parser.add_argument(
         "--grammar_dir",
-        type=Path,
-        default=nemo.default_grammar_dir(),
+        default=str(nemo.default_grammar_dir()),
         help="compiled text normalization grammars (NeMo), one set per language, loaded on first "
         f"use; ${nemo.GRAMMAR_DIR_ENV} sets the default. A language missing there is compiled "
         "in the background (minutes), its text read by fallback rules until then",
@@ -148,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--max_audio_seconds must be greater than 0, got {args.max_audio_seconds}")
     api_key = api_key_or_exit(parser, args)
     configure_logging(args, "transformer")
-    nemo.configure(args.grammar_dir)
+    nemo.configure(Path(args.grammar_dir))
     # The default language's grammar loads beside the server's start, not in the first request.
     nemo.GRAMMARS.warm(base_language(args.default_language))
     client = PredictorClient(

@@ -163,6 +163,9 @@ _PHONE = re.compile(
 
 def normalize_english(text: str, fallback: Callable[[str], str]) -> str:
     """English text with numbers, dates, times, money, units and abbreviations in words."""
+    if re.fullmatch(r"\s*\d{1,15}\s*", text):
+        # NeMo reads a number that stands alone as a code (12345 one two three four five).
+        return fallback(text).strip()
     said = nemo.read(before_nemo(text), "en", fallback, after_nemo)
     return keep_sentence_end(" ".join(said.split()), text)
 
@@ -400,8 +403,10 @@ def expand_money(text: str) -> str:
 
 
 def expand_letters_and_digits(text: str) -> str:
-    """MP3 M P three, 4x4 four by four, BA249 B A two four nine, 49ers forty-niners."""
+    """MP3 M P three, 4x4 four by four, BA249 B A two four nine, 49ers forty-niners, Boeing 747
+    seven forty-seven."""
     text = re.sub(r"(?<=\d)x(?=\d)", " by ", text)
+    text = re.sub(r"\b(Boeing|Airbus A)\s?(\d)(\d\d)\b", r"\1 \2 \3", text)
     text = re.sub(
         r"\b(\d+)ers\b",
         lambda m: (
