@@ -43,6 +43,24 @@ ABBREVIATIONS = {
 }
 """What NeMo leaves as written, or says otherwise ("misses")."""
 BEFORE_NUMBER = {"No.": "number", "p.": "page", "pp.": "pages", "Fig.": "Figure", "vol.": "volume"}
+CURRENCY_CODES = {"USD": "$", "US$": "$", "EUR": "€", "GBP": "£", "INR": "₹"}
+"""ISO codes written before an amount, rewritten as the symbol NeMo reads ("USD 100")."""
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+DATE_CUES = "on|by|until|till|through|before|after|since|from|ends?|due|starting|expires?|effective"
+"""Words after which a month/day ("ends 12/31") is a date rather than a fraction."""
 """Abbreviations that mean what they do only before a number."""
 UNITS = {
     "m": ("meter", "meters"),
@@ -183,6 +201,8 @@ def before_nemo(text: str) -> str:
     """`text` with what NeMo misreads rewritten into what it reads right (or into words)."""
     text = expand_urls(text)
     text = expand_phone_numbers(text)
+    text = expand_extensions_and_hours(text)
+    text = expand_month_day(text)
     text = expand_abbreviations(text)
     text = expand_initialisms(text)
     text = expand_feet_and_inches(text)
@@ -190,6 +210,7 @@ def before_nemo(text: str) -> str:
     text = expand_symbols(text)
     text = expand_versions(text)
     text = expand_decades(text)
+    text = expand_arithmetic(text)
     text = expand_ranges(text)
     text = expand_units(text)
     text = expand_money(text)
@@ -224,6 +245,7 @@ def expand_urls(text: str) -> str:
     def say(match: re.Match[str]) -> str:
         url = re.sub(r"^https?://", "", match.group(0)).rstrip("/")
         url = re.sub(r"^www\.", "w w w.", url)
+        url = re.sub(r":(\d+)", lambda m: f":{read_digits(m.group(1))}", url)  # a port
         words = {".": " dot ", "/": " slash ", "-": " dash ", "_": " underscore ", ":": " colon "}
         return "".join(words.get(ch, ch) for ch in url.lower())
 
@@ -252,8 +274,12 @@ def expand_abbreviations(text: str) -> str:
         text = re.sub(rf"(?<![\w.]){re.escape(short)}(?=\s|$|,)", full, text)
     for short, full in BEFORE_NUMBER.items():
         text = re.sub(rf"(?<![\w.]){re.escape(short)}\s*(?=\d)", full + " ", text)
-    text = re.sub(r"(?<![\w.])St\.(?=\s+[A-Z])", "Saint", text)
-    return re.sub(r"(?<=[a-z] )([A-Z]\w*) St\.", r"\1 Street", text)
+    # Main St. The shop...: a street that ends a sentence pySBD did not end.
+    text = re.sub(
+        r"(?<=[a-z] )([A-Z]\w*) St\.(?=\s+(?:The|It|He|She|We|They|I)\b)", r"\1 Street.", text
+    )
+    text = re.sub(r"(?<=[a-z] )([A-Z]\w*) St\.", r"\1 Street", text)
+    return re.sub(r"(?<![\w.])St\.(?=\s+[A-Z])", "Saint", text)
 
 
 def expand_initialisms(text: str) -> str:
@@ -362,7 +388,8 @@ def expand_decades(text: str) -> str:
 def expand_ranges(text: str) -> str:
     """10-20% ten to twenty percent, 1939-1945, Monday-Friday Monday to Friday."""
     text = re.sub(
-        r"(?<![\w.,-])(\$?\d+(?:\.\d+)?)\s?[-–]\s?(?=\$?\d+(?:\.\d+)?(?![\w-]|\.\d))",
+        r"(?<![\w.,-])(\$?\d{1,3}(?:,\d{3})+|\$?\d+(?:\.\d+)?)\s?[-–]\s?"
+        r"(?=\$?(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w-]|\.\d|,\d))",
         r"\1 to ",
         text,
     )
@@ -405,7 +432,7 @@ def expand_money(text: str) -> str:
 def expand_letters_and_digits(text: str) -> str:
     """MP3 M P three, 4x4 four by four, BA249 B A two four nine, 49ers forty-niners, Boeing 747
     seven forty-seven."""
-    text = re.sub(r"(?<=\d)x(?=\d)", " by ", text)
+    text = re.sub(r"(?<=\d) ?x ?(?=\d)", " by ", text)
     text = re.sub(r"\b(Boeing|Airbus A)\s?(\d)(\d\d)\b", r"\1 \2 \3", text)
     text = re.sub(
         r"\b(\d+)ers\b",
@@ -427,3 +454,42 @@ def expand_letters_and_digits(text: str) -> str:
         lambda m: " ".join(m.group(1)) + m.group(2),
         text,
     )
+
+
+def expand_extensions_and_hours(text: str) -> str:
+    """ext. 204 extension two zero four; 0800 hours oh eight hundred hours."""
+    text = re.sub(
+        r"\b(?:ext|Ext)\.?\s?(\d{1,6})\b", lambda m: f"extension {read_digits(m.group(1))}", text
+    )
+
+    def hours(match: re.Match[str]) -> str:
+        hour, minute = int(match.group(1)), int(match.group(2))
+        said = ("oh " if hour < 10 else "") + num2words(hour)
+        said += " hundred" if minute == 0 else (" oh " if minute < 10 else " ") + num2words(minute)
+        return f"{said} hours"
+
+    return re.sub(r"(?<![\w:.])([01]\d|2[0-3])([0-5]\d) hours\b", hours, text)
+
+
+def expand_month_day(text: str) -> str:
+    """Offer ends 12/31 Offer ends December thirty-first: a month/day after a word that asks for
+    a date (elsewhere 3/4 is a fraction)."""
+
+    def say(match: re.Match[str]) -> str:
+        month, day = int(match.group(2)), int(match.group(3))
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return match.group(0)
+        return f"{match.group(1)} {MONTHS[month - 1]} {num2words(day, to='ordinal')}"
+
+    return re.sub(rf"\b((?i:{DATE_CUES}))\s+(\d{{1,2}})/(\d{{1,2}})(?![\d/]|\.\d)", say, text)
+
+
+def expand_arithmetic(text: str) -> str:
+    """10 - 4 = 6 ten minus four equals six, 5 + 3 five plus three, -$42 minus forty-two dollars,
+    USD 100 one hundred dollars."""
+    for code, symbol in CURRENCY_CODES.items():
+        text = re.sub(rf"(?<![\w$]){re.escape(code)}\s?(?=\d)", symbol, text)
+    text = re.sub(r"(?<![\w.])[-−](?=[$£€₹]\d)", "minus ", text)
+    # expand_symbols has said "=" by now.
+    text = re.sub(r"(?<=\d) [-−] (?=\d[\d.,]*\s*(?:=|equals\b))", " minus ", text)
+    return re.sub(r"(?<=\d) \+ (?=\d)", " plus ", text)

@@ -22,6 +22,14 @@ _ENDS = {
 }
 
 
+_NEVER_LAST = re.compile(
+    r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|Capt|Sgt|Lt|Col|Gen|Gov|Sen|Rep|Rev|Hon|Mt|approx|Apt|"
+    r"ext|Ext|No|Nos|Fig|Figs|Vol|vol|pp?|vs|cf|ca|e\.g|i\.e)\.\s*$"
+)
+"""Abbreviations that a sentence never ends on: a title before a name, "approx." or "No."
+before a number (pySBD ends a sentence at "approx. 5")."""
+
+
 @functools.cache
 def _segmenter(language: str) -> pysbd.Segmenter:
     return pysbd.Segmenter(language=language, clean=False)
@@ -43,7 +51,17 @@ def _segments(text: str, language: str | None) -> list[str]:
             segmented.append(window)
         else:
             segmented += _segmenter(code).segment(window) or [window]
-    return segmented
+    return _joined_after_abbreviations(segmented)
+
+
+def _joined_after_abbreviations(pieces: list[str]) -> list[str]:
+    joined: list[str] = []
+    for piece in pieces:
+        if joined and _NEVER_LAST.search(joined[-1]):
+            joined[-1] += piece
+        else:
+            joined.append(piece)
+    return joined
 
 
 def _cut(text: str, pattern: str) -> list[str]:

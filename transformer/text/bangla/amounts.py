@@ -207,7 +207,7 @@ def expand_fractions(text: str) -> str:
         text,
     )
     text = re.sub(
-        r"(?<![\d/.])(\d+)/([\u0995-\u09B9A-Za-z])(?![\w\u0980-\u09FF/])",
+        r"(?<![\d/.])(\d+)/([\u0985-\u09B9A-Za-z])(?![\w\u0980-\u09FF/])",
         lambda m: f"{whole_number(m[1])} বাই {m[2]}",
         text,
     )

@@ -136,9 +136,16 @@ def expand_numbers(text: str) -> str:
 
 
 def expand_negatives(text: str) -> str:
-    """A minus after a space or at the start is a sign: -৫ ঋণাত্মক ৫, −২.৫ ঋণাত্মক ২.৫ (the
-    number is left to the rules after)."""
-    return re.sub(r"(?<![^\s(])[-−](?=\d)", "ঋণাত্মক ", text)
+    """A minus after a space or at the start is a sign: -৫ ঋণাত্মক ৫, −২.৫ ঋণাত্মক ২.৫, -৳২০০
+    ঋণাত্মক ৳২০০ (the number is left to the rules after)."""
+    return re.sub(r"(?<![^\s(])[-−](?=[৳$€£]?\d)", "ঋণাত্মক ", text)
+
+
+def expand_equals(text: str) -> str:
+    """= between two things said is সমান (১ ডলার = ১১০ টাকা), + between numbers যোগ (২+২=৪
+    দুই যোগ দুই সমান চার)."""
+    text = re.sub(r"(?<=\d) ?\+ ?(?=\d)", " যোগ ", text)
+    return re.sub(r"(?<=[^\s=]) ?= ?(?=[^\s=])", " সমান ", text)
 
 
 def expand_digit_runs(text: str) -> str:
