@@ -75,6 +75,7 @@ bench: $(STAMP)
 	$(PY) bench/vits_backends.py
 	$(PY) bench/streaming.py
 	$(PY) bench/voices.py
+	$(PY) bench/normalize.py --languages en,bn,fr
 
 # Minutes: vox-raga under 0.5x to 4x its capacity, and against Piper's and Coqui's own servers.
 bench-load: $(STAMP)

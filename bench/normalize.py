@@ -105,6 +105,7 @@ def rss():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
 language = sys.argv[1]
+import transformer.model  # the transformer process, KServe and all
 import transformer.text as text
 from transformer.text.nemo import Grammars, nemo_language
 before = rss()
