@@ -11,6 +11,7 @@ from functools import partial
 from num2words import num2words
 
 from transformer.text import bangla, english, nemo
+from transformer.text.chat import clean_chat
 
 MAX_CARDINAL_DIGITS = 15
 """Longer whole numbers are read digit by digit: a listener hears them as card or serial numbers,
@@ -92,7 +93,7 @@ the rest have their numbers said by num2words where it knows the language."""
 
 def normalize(text: str, language: str | None) -> str:
     """`text` as words a model can read, for `language`; unknown languages pass through NFC."""
-    text = unicodedata.normalize("NFC", replace_unspeakable(text))
+    text = clean_chat(unicodedata.normalize("NFC", replace_unspeakable(text)))
     lang = base_language(language)
     normalizer = NORMALIZERS.get(lang)
     if normalizer:

@@ -18,6 +18,12 @@ not amounts, and num2words overflows on long enough ones."""
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 ABBREVIATIONS = {
     "Mrs.": "Missus",
+    "Ms.": "Mizz",
+    "Dept.": "Department",
+    "Univ.": "University",
+    "Assn.": "Association",
+    "a/c": "account",
+    "w/o": "without",
     "Prof.": "Professor",
     "Sen.": "Senator",
     "Rep.": "Representative",
@@ -43,8 +49,24 @@ ABBREVIATIONS = {
 }
 """What NeMo leaves as written, or says otherwise ("misses")."""
 BEFORE_NUMBER = {"No.": "number", "p.": "page", "pp.": "pages", "Fig.": "Figure", "vol.": "volume"}
+CURRENCY_NAMES = {"$": "dollar", "£": "pound", "€": "euro"}
+"""An amount used as an adjective says its currency in the singular: a $100 bill."""
 CURRENCY_CODES = {"USD": "$", "US$": "$", "EUR": "€", "GBP": "£", "INR": "₹"}
 """ISO codes written before an amount, rewritten as the symbol NeMo reads ("USD 100")."""
+VULGAR_FRACTIONS = {"½": "one half", "¼": "one quarter", "¾": "three quarters", "⅓": "one third"}
+WEEKDAY_ABBREVIATIONS = {
+    "Mon": "Monday",
+    "Tue": "Tuesday",
+    "Tues": "Tuesday",
+    "Wed": "Wednesday",
+    "Thu": "Thursday",
+    "Thur": "Thursday",
+    "Thurs": "Thursday",
+    "Fri": "Friday",
+    "Sat": "Saturday",
+    "Sun": "Sunday",
+}
+SCORE_WORDS = "won|lost|beat|defeated|drew|tied|leads?|led|trails?|trailed|score was|scored|final"
 MONTHS = (
     "January",
     "February",
@@ -59,7 +81,7 @@ MONTHS = (
     "November",
     "December",
 )
-DATE_CUES = "on|by|until|till|through|before|after|since|from|ends?|due|starting|expires?|effective"
+DATE_CUES = "on|by|until|till|through|before|after|since|from|ends?|due|starting|effective"
 """Words after which a month/day ("ends 12/31") is a date rather than a fraction."""
 """Abbreviations that mean what they do only before a number."""
 UNITS = {
@@ -83,6 +105,11 @@ UNITS = {
     "Mbps": ("megabit per second", "megabits per second"),
     "GHz": ("gigahertz", "gigahertz"),
     "oz": ("ounce", "ounces"),
+    "mL": ("milliliter", "milliliters"),
+    "gal": ("gallon", "gallons"),
+    "hPa": ("hectopascal", "hectopascals"),
+    "mins": ("minute", "minutes"),
+    "secs": ("second", "seconds"),
     "sq ft": ("square foot", "square feet"),
 }
 """Units NeMo leaves as letters ("3 m" three M)."""
@@ -175,6 +202,7 @@ _PHONE = re.compile(
     r"\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?){2,4}"  # +44 20 7946 0958, +1 555 123 4567
     r"|(?:1[\s.-])?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}"  # (555) 123-4567, 1-800-555-0199
     r"|\d{3}-\d{4}"  # 555-0199
+    r"|0\d{2,4}[\s-]\d{3,4}[\s-]\d{3,4}"  # 020 7946 0000
     r")(?![\w-]|\.\d)"
 )
 
@@ -202,6 +230,7 @@ def before_nemo(text: str) -> str:
     text = expand_urls(text)
     text = expand_phone_numbers(text)
     text = expand_extensions_and_hours(text)
+    text = expand_everyday_forms(text)
     text = expand_month_day(text)
     text = expand_abbreviations(text)
     text = expand_initialisms(text)
@@ -247,7 +276,9 @@ def expand_urls(text: str) -> str:
         url = re.sub(r"^www\.", "w w w.", url)
         url = re.sub(r":(\d+)", lambda m: f":{read_digits(m.group(1))}", url)  # a port
         words = {".": " dot ", "/": " slash ", "-": " dash ", "_": " underscore ", ":": " colon "}
-        return "".join(words.get(ch, ch) for ch in url.lower())
+        said = "".join(words.get(ch, ch) for ch in url.lower())
+        # bbc, nhs: a name with no vowel is said letter by letter.
+        return re.sub(r"\b[b-df-hj-np-tv-z]{2,4}\b", lambda m: " ".join(m.group(0)), said)
 
     return re.sub(
         r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)]|\bwww\.[\w-]+(?:\.[\w-]+)+(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)])?",
@@ -265,7 +296,12 @@ def expand_phone_numbers(text: str) -> str:
         return ", ".join(words).replace("plus, ", "plus ")
 
     text = _PHONE.sub(say, text)
-    return re.sub(r"(?<![\w.,$])911(?![\w/,]|\.\d)", "nine one one", text)
+    text = re.sub(r"(?<![\w.,$])911(?![\w/,]|\.\d)", "nine one one", text)
+    return re.sub(
+        r"(?i:\b(call|dial|ring|phone|text)\s+)(999|112|000|111|101)\b(?![\w/,]|\.\d)",
+        lambda m: f"{m.group(1)} {read_digits(m.group(2))}",
+        text,
+    )
 
 
 def expand_abbreviations(text: str) -> str:
@@ -340,8 +376,9 @@ def expand_roman_numerals(text: str) -> str:
 
 
 def expand_symbols(text: str) -> str:
-    """AT&T A T and T, #5 number five, #tag hashtag tag, ~100 about 100, 2 × 3 two times three,
-    24/7, 50/50, 4/5 stars."""
+    """AT&T A T and T, #5 number five, #tag hashtag tag, ~100 about 100, 3 × 4 = 12 three times
+    four equals twelve, x = 5 x equals five, 10 > 5, ±2, Leeds → London, 24/7, 50/50, 4/5 stars."""
+    text = re.sub(r"(?<=\d) ?[×x*] ?(?=\d[\d.,]*\s*=)", " times ", text)
     text = re.sub(
         r"\b([A-Z]{1,3})&([A-Z]{1,3})\b",
         lambda m: f"{' '.join(m.group(1))} and {' '.join(m.group(2))}",
@@ -351,9 +388,12 @@ def expand_symbols(text: str) -> str:
     text = re.sub(r"#(?=[A-Z]?\d)", "number ", text)
     text = re.sub(r"(?<![\w&])#(?=[A-Za-z])", "hashtag ", text)
     text = re.sub(r"~\s*(?=\d)", "about ", text)
-    text = re.sub(r"(?<=\d)\s*×\s*(?=\d)", " times ", text)
     text = re.sub(r"(?<=\d) / (?=\d)", " divided by ", text)
-    text = re.sub(r"(?<=\d) = (?=\d)", " equals ", text)
+    text = re.sub(r"(?<=[\w)]) ?= ?(?=[-−\w(])", " equals ", text)
+    text = re.sub(r"(?<=\w) ?> ?(?=[-\w])", " is greater than ", text)
+    text = re.sub(r"(?<=\w) ?< ?(?=[-\w])", " is less than ", text)
+    text = re.sub(r"±\s?", " plus or minus ", text)
+    text = re.sub(r"\s?(?:→|->)\s?", " to ", text)
     text = re.sub(r"\b24/7\b", "twenty-four seven", text)
     text = re.sub(r"\b(\d{1,3})/\1\b", lambda m: f"{m.group(1)} {m.group(1)}", text)
     return re.sub(r"\b(\d)/(\d+)(?= stars?\b)", r"\1 out of \2", text)
@@ -402,9 +442,15 @@ def expand_units(text: str) -> str:
 
     def say(match: re.Match[str]) -> str:
         one, many = UNITS[match.group(2)]
-        return f"{match.group(1)} {one if match.group(1) == '1' else many}"
+        amount = VULGAR_FRACTIONS.get(match.group(1), match.group(1))
+        return f"{amount} {one if match.group(1) in ('1', *VULGAR_FRACTIONS) else many}"
 
-    text = re.sub(rf"(?<![\w.])(\d+(?:\.\d+)?)\s?({names})(?![\w/])\.?(?=\s|$|,)", say, text)
+    fractions = "".join(VULGAR_FRACTIONS)
+    text = re.sub(
+        rf"(?<![\w.$£€₹])(\d+(?:\.\d+)?|[{fractions}])\s?({names})(?![\w/])\.?(?=\s|$|,)",
+        say,
+        text,
+    )
     return re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)¢", r"\1 cents", text)
 
 
@@ -417,9 +463,9 @@ def expand_money(text: str) -> str:
     text = re.sub(r"([$£€])(\d{1,12}(?:\.\d{1,3})?)[kK]\b", thousands, text)
     text = re.sub(r"([$£€])(\d+(?:\.\d+)?)(?:M|m|mn)\b", r"\1\2 million", text)
     text = re.sub(
-        r"\b([Aa]n?) \$(\d[\d,]*(?:\.\d+)?(?: (?:thousand|million|billion|trillion))?) "
+        r"\b([Aa]n?) ([$£€])(\d[\d,]*(?:\.\d+)?(?: (?:thousand|million|billion|trillion))?) "
         r"(?!(?:and|or|to|for|per|a|an|the|in|on|of|each|at|by|from|with)\b)(?=[a-z])",
-        r"\1 \2 dollar ",
+        lambda m: f"{m.group(1)} {m.group(3)} {CURRENCY_NAMES[m.group(2)]} ",
         text,
     )
     return re.sub(
@@ -432,7 +478,16 @@ def expand_money(text: str) -> str:
 def expand_letters_and_digits(text: str) -> str:
     """MP3 M P three, 4x4 four by four, BA249 B A two four nine, 49ers forty-niners, Boeing 747
     seven forty-seven."""
+    # A multiplication sign between a room's sides is "by" too; elsewhere "times".
+    text = re.sub(
+        r"(?<=\d) ?× ?(?=\d+(?:\.\d+)?\s?"
+        r"(?:mm|cm|m|km|ft|in|feet|inches|(?:milli|centi|kilo)?meters?)\b)",
+        " by ",
+        text,
+    )
     text = re.sub(r"(?<=\d) ?x ?(?=\d)", " by ", text)
+    text = re.sub(r"(?<=\d) ?× ?(?=\d)", " times ", text)
+    text = re.sub(r"(?<=\d) ?(cm|mm|m|in|ft|inches|feet) ?[x×] ?(?=\d)", r" \1 by ", text)
     text = re.sub(r"\b(Boeing|Airbus A)\s?(\d)(\d\d)\b", r"\1 \2 \3", text)
     text = re.sub(
         r"\b(\d+)ers\b",
@@ -493,3 +548,75 @@ def expand_arithmetic(text: str) -> str:
     # expand_symbols has said "=" by now.
     text = re.sub(r"(?<=\d) [-−] (?=\d[\d.,]*\s*(?:=|equals\b))", " minus ", text)
     return re.sub(r"(?<=\d) \+ (?=\d)", " plus ", text)
+
+
+def expand_everyday_forms(text: str) -> str:
+    """Forms that everyday text writes one way and people say another: weekday abbreviations
+    (Fri. Friday), day-first dotted dates (31.12.2025), card expiry (expires 06/27), 24-hour
+    whole hours (14:00 fourteen hundred), time ranges (9am–5pm), ratios (16:9 sixteen to nine),
+    blood pressure (120/80 over), scores (won 6-4 six four), order and card numbers digit by
+    digit (#4521, ending 4821)."""
+    weekdays = "|".join(WEEKDAY_ABBREVIATIONS)
+    text = re.sub(
+        rf"\b({weekdays})\b\.?(?=,|\s+\d|\s+(?:{'|'.join(MONTHS)})|\s*[.?!]?\s*$)",
+        lambda m: WEEKDAY_ABBREVIATIONS[m.group(1)],
+        text,
+    )
+    text = re.sub(
+        rf"\b(on|until|till|by|from|to|next|last|every|this) ({weekdays})\b\.?",
+        lambda m: f"{m.group(1)} {WEEKDAY_ABBREVIATIONS[m.group(2)]}",
+        text,
+    )
+
+    def dotted(match: re.Match[str]) -> str:
+        day, month, year_value = (int(group) for group in match.groups())
+        if not (1 <= day <= 31 and 1 <= month <= 12):
+            return match.group(0)
+        year_said = num2words(year_value, to="year").replace(" and ", " ")
+        return f"the {num2words(day, to='ordinal')} of {MONTHS[month - 1]} {year_said}"
+
+    text = re.sub(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d|\.\d)", dotted, text)
+    text = re.sub(
+        r"(?i:\b(expires?|exp\.?|expiry|valid thru|valid through)\s+)(0[1-9]|1[0-2])/(\d{2})\b",
+        lambda m: (
+            f"{m.group(1)} {MONTHS[int(m.group(2)) - 1]} "
+            f"{num2words(2000 + int(m.group(3)), to='year')}"
+        ),
+        text,
+    )
+    text = re.sub(
+        r"(?<![\d:])(1[3-9]|2[0-3]):00(?![\d:])(?!\s*[AaPp]\.?[Mm])",
+        lambda m: f"{num2words(int(m.group(1)))} hundred",
+        text,
+    )
+    text = re.sub(
+        r"(?:(?<=[AaPp][Mm])|(?<=\d))\s?[–-]\s?(?=\d{1,2}(?::\d\d)?\s?[AaPp]\.?[Mm]\b)",
+        " to ",
+        text,
+    )
+    text = re.sub(r"(?<![\d:.])(\d{1,2}):(\d)(?![\d:])", r"\1 to \2", text)
+    text = re.sub(
+        r"(?i:\b(pressure|BP)\b)([^.\d]{0,20}?)(\d{2,3})/(\d{2,3})\b", r"\1\2\3 over \4", text
+    )
+
+    def sets(match: re.Match[str]) -> str:
+        return re.sub(r"(\d+)-(\d+)", r"\1 \2", match.group(0))
+
+    # A match won in sets, 6-4, 7-5: six four, seven five (one score alone reads "to").
+    text = re.sub(
+        rf"\b(?:{SCORE_WORDS})\s+\d{{1,2}}-\d{{1,2}}(?:,\s*\d{{1,2}}-\d{{1,2}})+", sets, text
+    )
+    text = re.sub(
+        r"\b(\d{1,2})-(\d{1,2})(?= (?:draw|tie|win|victory|loss|defeat)\b)", r"\1 \2", text
+    )
+    text = re.sub(
+        r"(?i:\b(ticket|order|account|reference|ref|invoice|booking|case|policy|member) no\.?)",
+        r"\1 number",
+        text,
+    )
+    text = re.sub(r"#(\d{4,})\b", lambda m: f"number {read_digits(m.group(1))}", text)
+    return re.sub(
+        r"(?i:\b(ending|ending in|ends in|last four digits)\s+)(\d{4})\b",
+        lambda m: f"{m.group(1)} {read_digits(m.group(2))}",
+        text,
+    )

@@ -55,9 +55,11 @@ def _segments(text: str, language: str | None) -> list[str]:
 
 
 def _joined_after_abbreviations(pieces: list[str]) -> list[str]:
+    """Pieces put back together where the first ends on an abbreviation no sentence ends on, or
+    the next begins in lower case ("ticket no. is 5521": no sentence begins so)."""
     joined: list[str] = []
     for piece in pieces:
-        if joined and _NEVER_LAST.search(joined[-1]):
+        if joined and (_NEVER_LAST.search(joined[-1]) or piece.lstrip()[:1].islower()):
             joined[-1] += piece
         else:
             joined.append(piece)

@@ -11,7 +11,7 @@ before a ratio.
 
 import re
 
-from transformer.text.bangla.abbreviations import expand_abbreviations
+from transformer.text.bangla.abbreviations import expand_abbreviations, join_initialisms
 from transformer.text.bangla.amounts import (
     expand_currency,
     expand_fractions,
@@ -31,6 +31,8 @@ from transformer.text.bangla.counting import (
     expand_ranges,
     expand_ratios,
     expand_scores,
+    expand_signs,
+    expand_word_slashes,
 )
 from transformer.text.bangla.dates import expand_dates, expand_times, expand_years
 from transformer.text.bangla.numbers import (
@@ -51,7 +53,7 @@ from transformer.text.bangla.phones import (
     expand_phone_numbers,
     expand_postcodes,
 )
-from transformer.text.bangla.script import clean_chat, repair_unicode
+from transformer.text.bangla.script import repair_unicode
 
 __all__ = [
     "DIGIT_WORDS",
@@ -75,10 +77,12 @@ _RULES = (
     lambda text: re.sub(r"(?<=\d),(?=\d)", "", text),
     expand_negatives,
     expand_equals,
+    expand_signs,
     expand_generations,
     expand_currency,
     expand_units,
     expand_abbreviations,
+    join_initialisms,
     expand_dates,
     expand_years,
     expand_scores,
@@ -87,6 +91,7 @@ _RULES = (
     expand_halves,
     expand_percent,
     expand_fractions,
+    expand_word_slashes,
     expand_ordinals,
     expand_ranges,
     expand_case_endings,
@@ -101,7 +106,7 @@ _SPACE_BEFORE_MARK = re.compile(r"\s+(?=[।?!,;:.)])|(?<=\()\s+")
 def normalize_bangla(text: str) -> str:
     """Bangla text with every number, date, time, amount and abbreviation said in words;
     Latin-script words are left as written, digits of either script are read as Bangla."""
-    text = clean_chat(repair_unicode(text))
+    text = repair_unicode(text)
     text = to_ascii_digits(text).replace("−", "-")
     for rule in _RULES:
         text = rule(text)

@@ -79,3 +79,14 @@ def expand_abbreviations(text: str) -> str:
     text = _HONORIFIC.sub(lambda m: f"({HONORIFICS[m[1]]})", text)
     text = _AFTER_A_YEAR.sub(lambda m: f" {AFTER_A_YEAR[m[2]]} ", text)
     return _ABBREVIATION.sub(lambda m: f"{_FORMS[m[1]]} ", text)
+
+
+def join_initialisms(text: str) -> str:
+    """Letters with full stops that no abbreviation above claimed are an initialism, said as
+    one word: এস.এস.সি এসএসসি, বি.এন.পি. বিএনপি."""
+    return re.sub(
+        r"(?<![\u0980-\u09FF.])((?:[\u0980-\u09FF]{1,3}\.){2,}[\u0980-\u09FF]{1,3})\.?"
+        r"(?![\u0980-\u09FF])",
+        lambda m: m[1].replace(".", ""),
+        text,
+    )

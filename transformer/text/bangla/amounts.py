@@ -114,8 +114,11 @@ def money(number: str, unit: tuple[str, str], scale: str | None = None) -> str:
     if scale:
         return f"{amount(number)} {scale} {unit[0]}"
     whole, _, fraction = number.partition(".")
+    cents = int(fraction.ljust(2, "0")[:2] or 0)
+    if cents and not int(whole or 0):
+        return f"{cardinal(cents)} {unit[1]}"  # ৳০.৫০ পঞ্চাশ পয়সা
     said = f"{whole_number(whole)} {unit[0]}"
-    if cents := int(fraction.ljust(2, "0")[:2] or 0):
+    if cents:
         said += f" {cardinal(cents)} {unit[1]}"
     return said
 
@@ -161,6 +164,7 @@ def expand_units(text: str) -> str:
 def expand_halves(text: str) -> str:
     """Before a measure or লাখ/কোটি, halves as said: ২.৫ কেজি আড়াই কেজি, ১.৫ লাখ দেড় লাখ, ৩.৫
     কিমি সাড়ে তিন কিমি, ২ ১/২ কেজি আড়াই কেজি."""
+    text = re.sub(r"(?<![\d.])(\d{1,3})\s?½", r"\1.5", text)
     text = re.sub(
         r"(?<![\d./])(\d{1,3})\s+1/2(?![\d/])",
         lambda m: amount(f"{m[1]}.5"),

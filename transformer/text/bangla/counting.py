@@ -142,9 +142,13 @@ def expand_negatives(text: str) -> str:
 
 
 def expand_equals(text: str) -> str:
-    """= between two things said is সমান (১ ডলার = ১১০ টাকা), + between numbers যোগ (২+২=৪
-    দুই যোগ দুই সমান চার)."""
+    """Arithmetic as said: = সমান (১ ডলার = ১১০ টাকা), and between numbers + যোগ, × গুণ, ÷ ভাগ,
+    and - বিয়োগ before an = (২+২=৪ দুই যোগ দুই সমান চার); ১০x১২ (a size) দশ বাই বারো."""
     text = re.sub(r"(?<=\d) ?\+ ?(?=\d)", " যোগ ", text)
+    text = re.sub(r"(?<=\d) ?[×*] ?(?=\d)", " গুণ ", text)
+    text = re.sub(r"(?<=\d) ?x ?(?=\d)", " বাই ", text)  # ১০x১২ ফুট, a size
+    text = re.sub(r"(?<=\d) ?÷ ?(?=\d)", " ভাগ ", text)
+    text = re.sub(r"(?<=\d) [-−] (?=\d+(?:\.\d+)? ?=)", " বিয়োগ ", text)
     return re.sub(r"(?<=[^\s=]) ?= ?(?=[^\s=])", " সমান ", text)
 
 
@@ -155,3 +159,17 @@ def expand_digit_runs(text: str) -> str:
         lambda m: f" {read_digits(m[0])} ",
         text,
     )
+
+
+def expand_signs(text: str) -> str:
+    """Signs said as words: #১ এক নম্বর (#৪৫২১, an order number, digit by digit), & অ্যান্ড, ~২০০
+    প্রায় দুইশো."""
+    text = re.sub(r"#\s?(\d{1,3})(?!\d)", lambda m: f"{m[1]} নম্বর", text)
+    text = re.sub(r"#\s?(\d{4,})", lambda m: f"নম্বর {read_digits(m[1])}", text)
+    text = re.sub(r"\s?&\s?", " অ্যান্ড ", text)
+    return re.sub(r"~\s?(?=\d)", "প্রায় ", text)
+
+
+def expand_word_slashes(text: str) -> str:
+    """A slash between words that no unit claimed (চাল/ডাল/তেল) is a pause."""
+    return re.sub(r"(?<=[\u0980-\u09FF])/(?=[\u0980-\u09FF])", " ", text)

@@ -217,9 +217,13 @@ def expand_times(text: str) -> str:
         text,
     )
     text = re.sub(
-        r"(?<![\d:.])(\d{1,2})\s?টা\s*[-–]\s*(?=\d{1,2}\s?টা)",
+        rf"(?<![\d:.])(\d{{1,2}})\s?টা\s*[-–]\s*(?=(?:{_TIME_OF_DAY}\s*)?\d{{1,2}}\s?টা)",
         lambda m: f"{cardinal(int(m[1]))}টা থেকে ",
         text,
+    )
+    # ১০:০০ ঘটিকায় দশ ঘটিকায়: ঘটিকা is the hour already.
+    text = re.sub(
+        r"(?<![\d:.])(\d{1,2})[:.]00\s*(?=ঘটিকা)", lambda m: f"{cardinal(int(m[1]))} ", text
     )
     dotted = time.replace("SEP", r"\.")
     text = re.sub(r"(?<![\d:.])" + time.replace("SEP", ":") + r"(?!:\d)" + after, say, text)

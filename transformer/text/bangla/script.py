@@ -18,11 +18,6 @@ Bangla word comes near this."""
 # joiners only steer rendering.
 _JOINER = re.compile("\u200c|(?<!র)\u200d|\u200d(?!\u09cd)")
 _RA_ZWJ = "র\u200d\u09cd"
-_EMOJI = re.compile(
-    "[\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\ufe0f\U000e0020-\U000e007f]"
-)
-"""Pictographs, dingbats and their modifiers: a reader does not say them."""
-_REPEATED_MARK = re.compile(r"([!?।])\1+")
 
 _normalizer = Normalizer()
 
@@ -46,8 +41,3 @@ def _repair_word(match: re.Match[str]) -> str:
 def _repair(word: str) -> str:
     repaired = _normalizer(word)["normalized"]
     return repaired if repaired else word
-
-
-def clean_chat(text: str) -> str:
-    """Emoji dropped, and a run of the same mark said once: "কেমন আছো?? 😊" → "কেমন আছো?"."""
-    return _REPEATED_MARK.sub(r"\1", _EMOJI.sub(" ", text))
