@@ -63,9 +63,10 @@ def test_digits_and_punctuation_stay_with_the_words_before_them():
     assert runs("12, 13!") == [("12, 13!", None)]
 
 
-def test_bangla_digits_are_bangla_and_romanize_to_ascii_digits():
-    assert foreign_share("১২৩", "en", ["en"]) == 1.0
+def test_bangla_digits_romanize_to_ascii_digits_and_count_as_no_foreign_letters():
     assert transliterate("১২৩ টাকা", "en") == "123 taka"
+    assert foreign_share("১২৩", "en", ["en"]) == 0.0
+    assert foreign_share("Pay ১২৩ টাকা", "en", ["en"]) == 4 / 7
 
 
 def test_text_mostly_in_a_script_the_voice_cannot_say_is_refused_naming_its_languages():

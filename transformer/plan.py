@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from transformer.request import CHARS_PER_SECOND, Limits, SpeechRequest, SpeechRequestError
 from transformer.text import base_language, normalize
-from transformer.text.codeswitch import ForeignTextError, Segment, check_speakable, segments
+from transformer.text.codeswitch import ForeignTextError, check_speakable, segments
 from transformer.text.sentences import sentences_of
 from transformer.text.ssml import Pause, SSMLError, SSMLLimits, Utterance, parse_ssml
 from voxraga.chunking import split_to_fit
@@ -74,9 +74,9 @@ def plan(
         if any(isinstance(step, Piece) for step in steps) and not isinstance(steps[-1], Pause):
             steps.append(Pause(SENTENCE_GAP_S))
         speed = round(min(max(request.speed * sentence.rate, SPEED_RANGE[0]), SPEED_RANGE[1]), 4)
-        for segment in _segments(sentence, spoken, request.normalize):
-            for piece in split_to_fit(segment.text, limits.max_sentence_chars):
-                steps.append(Piece(piece, segment.language, speed))
+        for text, said_in in _segments(sentence, spoken, request.normalize):
+            for piece in split_to_fit(text, limits.max_sentence_chars):
+                steps.append(Piece(piece, said_in, speed))
     if not any(isinstance(step, Piece) for step in steps):
         raise SpeechRequestError("the text has nothing to say once markup is removed")
     estimate = estimated_seconds(steps)
@@ -136,19 +136,19 @@ def _keep_end(written: str, normalized: str, language: str | None) -> str:
 
 def _segments(
     sentence: Utterance, spoken: Sequence[str] | None, normalize_text: bool
-) -> list[Segment]:
-    """The sentence's segments, each in one language (one, in the sentence's language, where
-    the voice's languages are unknown); a segment in another language is normalized in it."""
-    language = sentence.language or ""
+) -> list[tuple[str, str | None]]:
+    """The sentence's segments as (text, language), each in one language (one, in the
+    sentence's language, where the voice's languages are unknown); a segment in another
+    language is normalized in it."""
+    language = sentence.language
     if spoken is None or not language:
-        return [Segment(sentence.text, sentence.language, sentence.text)]
-    parts = []
+        return [(sentence.text, language)]
+    parts: list[tuple[str, str | None]] = []
     for segment in segments(sentence.text, language, spoken):
+        text = segment.text
         if normalize_text and segment.language != language:
-            segment = Segment(
-                normalize(segment.text, segment.language), segment.language, segment.written
-            )
-        parts.append(segment)
+            text = normalize(text, segment.language)
+        parts.append((text, segment.language))
     return parts
 
 

@@ -137,13 +137,13 @@ def speaker_of(
 
 
 def foreign_share(text: str, language: str, spoken: Iterable[str]) -> float:
-    """The share of `text`'s letters in scripts that neither `language` nor any language in
-    `spoken` writes."""
+    """The share of `text`'s letters (digits aside) in scripts that neither `language` nor any
+    language in `spoken` writes."""
     known = scripts_of(language).union(*(scripts_of(other) for other in spoken))
     letters = foreign = 0
     for character in text:
         script = script_of(character)
-        if script is None:
+        if script is None or character.isdecimal():  # ৫০০ is a number any voice can say
             continue
         letters += 1
         foreign += script not in known
