@@ -4,8 +4,8 @@ and what each language's grammar costs in memory.
     .venv/bin/python bench/normalize.py [--languages en,bn,es] [--failures 20]
 
 For each language with a table (tests/text_cases/<language>.tsv, the tests' own, and
-bench/cases/<language>.tsv and bench/cases/second/<language>.tsv, held-out sets written apart
-from the rules), prints the share of cases read right, by category, and cases per second, read
+bench/cases/, bench/cases/second/ and bench/cases/third/, held-out sets written apart from the
+rules), prints the share of cases read right, by category, and cases per second, read
 as the service reads them (cut into sentences as written, each normalized:
 transformer.plan.normalized_sentences).
 The baselines, measured in the same run: the text left as written, and for the languages NeMo
@@ -36,8 +36,9 @@ TABLES = {
     "own": ROOT / "tests" / "text_cases",
     "held-out": ROOT / "bench" / "cases",
     "held-out-2": ROOT / "bench" / "cases" / "second",
+    "held-out-3": ROOT / "bench" / "cases" / "third",
 }
-"""The tests' tables, and two sets written apart from the rules by someone who saw neither the
+"""The tests' tables, and three sets written apart from the rules by someone who saw neither the
 rules nor the other tables (each measured blind once, then read to mend what it found)."""
 REQUIREMENTS = ROOT / "requirements" / "transformer.txt"
 

@@ -36,6 +36,9 @@ ABBREVIATIONS = {
     "Inc.": "Incorporated",
     "Corp.": "Corporation",
     "Ltd.": "Limited",
+    "Rd.": "Road",
+    "Jr.": "Junior",
+    "Sr.": "Senior",
     "approx.": "approximately",
     "Ave.": "Avenue",
     "Apt.": "Apartment",
@@ -48,10 +51,17 @@ ABBREVIATIONS = {
     "vs.": "versus",
 }
 """What NeMo leaves as written, or says otherwise ("misses")."""
-BEFORE_NUMBER = {"No.": "number", "p.": "page", "pp.": "pages", "Fig.": "Figure", "vol.": "volume"}
+BEFORE_NUMBER = {
+    "No.": "number",
+    "p.": "page",
+    "pp.": "pages",
+    "Fig.": "Figure",
+    "vol.": "volume",
+    "Vol.": "Volume",
+}
 CURRENCY_NAMES = {"$": "dollar", "£": "pound", "€": "euro"}
 """An amount used as an adjective says its currency in the singular: a $100 bill."""
-CURRENCY_CODES = {"USD": "$", "US$": "$", "EUR": "€", "GBP": "£", "INR": "₹"}
+CURRENCY_CODES = {"USD": "$", "US$": "$", "EUR": "€", "GBP": "£", "INR": "₹", "Rs.": "₹", "Rs": "₹"}
 """ISO codes written before an amount, rewritten as the symbol NeMo reads ("USD 100")."""
 VULGAR_FRACTIONS = {"½": "one half", "¼": "one quarter", "¾": "three quarters", "⅓": "one third"}
 WEEKDAY_ABBREVIATIONS = {
@@ -109,6 +119,8 @@ UNITS = {
     "gal": ("gallon", "gallons"),
     "hPa": ("hectopascal", "hectopascals"),
     "mins": ("minute", "minutes"),
+    "s": ("second", "seconds"),
+    "kcal": ("kilocalorie", "kilocalories"),
     "secs": ("second", "seconds"),
     "sq ft": ("square foot", "square feet"),
 }
@@ -195,11 +207,16 @@ NUMBERED_BY_ROMAN = frozenset(
 ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 MINUTE_WORDS = "|".join(DIGIT_WORDS[1:])
+TENS_AND_TEENS = (
+    "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen "
+    "twenty thirty forty fifty sixty seventy eighty ninety"
+)
+NUMBER_WORDS = "|".join(DIGIT_WORDS[1:]) + "|" + TENS_AND_TEENS.replace(" ", "|")
 
 _ROMAN = r"(?:L?X{0,3}|XL|XC)(?:IX|IV|V?I{0,3})"
 _PHONE = re.compile(
     r"(?<![\w+])(?:"
-    r"\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?){2,4}"  # +44 20 7946 0958, +1 555 123 4567
+    r"\+\d{1,3}(?:[\s.-]\(?\d{1,5}\)?){2,4}"  # +44 20 7946 0958, +91 98765 43210
     r"|(?:1[\s.-])?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}"  # (555) 123-4567, 1-800-555-0199
     r"|\d{3}-\d{4}"  # 555-0199
     r"|0\d{2,4}[\s-]\d{3,4}[\s-]\d{3,4}"  # 020 7946 0000
@@ -249,6 +266,9 @@ def before_nemo(text: str) -> str:
 def after_nemo(said: str) -> str:
     """NeMo's words, tidied: "a m" for its "AM", "oh" for its "o", "and" before cents."""
     said = re.sub(r"\b([AP])M\b", lambda m: f"{m.group(1).lower()} m", said)
+    # NeMo says "and" in a number's last hundreds only (three hundred forty five thousand six
+    # hundred and seventy eight): said the American way throughout, with none.
+    said = re.sub(rf"\bhundred and (?=(?:{NUMBER_WORDS})\b)", "hundred ", said)
     said = re.sub(rf"(?<=\w) o (?=(?:{MINUTE_WORDS})\b)", " oh ", said)
     said = re.sub(
         r"\b(dollars?|euros?|pounds?) (?!and\b)(?=[a-z -]+? (?:cents?|pence)\b)", r"\1 and ", said
@@ -390,8 +410,11 @@ def expand_symbols(text: str) -> str:
     text = re.sub(r"~\s*(?=\d)", "about ", text)
     text = re.sub(r"(?<=\d) / (?=\d)", " divided by ", text)
     text = re.sub(r"(?<=[\w)]) ?= ?(?=[-−\w(])", " equals ", text)
-    text = re.sub(r"(?<=\w) ?> ?(?=[-\w])", " is greater than ", text)
-    text = re.sub(r"(?<=\w) ?< ?(?=[-\w])", " is less than ", text)
+    text = re.sub(r"(?<=\w) ?> ?(?=[-\w])", " greater than ", text)
+    text = re.sub(r"(?<=\w) ?< ?(?=[-\w])", " less than ", text)
+    text = re.sub(
+        r"(?<=\d) ?/ ?(?=(?:month|year|week|day|night|hour|person|head|kg|unit)\b)", " per ", text
+    )
     text = re.sub(r"±\s?", " plus or minus ", text)
     text = re.sub(r"\s?(?:→|->)\s?", " to ", text)
     text = re.sub(r"\b24/7\b", "twenty-four seven", text)
@@ -584,6 +607,7 @@ def expand_everyday_forms(text: str) -> str:
         ),
         text,
     )
+    text = re.sub(r"(?<![\d:.])(\d{1,2}:\d\d)\s?[-–]\s?(?=\d{1,2}:\d\d(?!\d))", r"\1 to ", text)
     text = re.sub(
         r"(?<![\d:])(1[3-9]|2[0-3]):00(?![\d:])(?!\s*[AaPp]\.?[Mm])",
         lambda m: f"{num2words(int(m.group(1)))} hundred",

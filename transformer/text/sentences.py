@@ -23,7 +23,7 @@ _ENDS = {
 
 
 _NEVER_LAST = re.compile(
-    r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|Capt|Sgt|Lt|Col|Gen|Gov|Sen|Rep|Rev|Hon|Mt|approx|Apt|"
+    r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|Capt|Sgt|Lt|Col|Gen|Gov|Sen|Rep|Rev|Hon|Mt|Jr|Sr|approx|Apt|"
     r"ext|Ext|No|Nos|Fig|Figs|Vol|vol|pp?|vs|cf|ca|e\.g|i\.e)\.\s*$"
 )
 """Abbreviations that a sentence never ends on: a title before a name, "approx." or "No."

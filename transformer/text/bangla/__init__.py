@@ -31,6 +31,7 @@ from transformer.text.bangla.counting import (
     expand_ranges,
     expand_ratios,
     expand_scores,
+    expand_sets,
     expand_signs,
     expand_word_slashes,
 )
@@ -54,6 +55,7 @@ from transformer.text.bangla.phones import (
     expand_postcodes,
 )
 from transformer.text.bangla.script import repair_unicode
+from transformer.text.bangla.web import expand_web_addresses
 
 __all__ = [
     "DIGIT_WORDS",
@@ -71,6 +73,7 @@ __all__ = [
 ]
 
 _RULES = (
+    expand_web_addresses,
     expand_phone_numbers,
     expand_postcodes,
     expand_identifiers,
@@ -85,6 +88,7 @@ _RULES = (
     join_initialisms,
     expand_dates,
     expand_years,
+    expand_sets,
     expand_scores,
     expand_times,
     expand_ratios,

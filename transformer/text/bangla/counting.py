@@ -19,6 +19,9 @@ from transformer.text.bangla.numbers import (
 ENGLISH_ORDINAL = r"(?:st|nd|rd|th)"
 SCORE_WORDS = r"(?:গোলে|গোল|ব্যবধানে|সেটে|পয়েন্টে|ম্যাচে)"
 CLASSIFIERS = ("টি", "টা", "টো", "জন", "খানা", "খানি", "বার")
+JOINED_CLASSIFIERS = ("টা",)
+CLASSIFIER_ENDINGS = ("", "য়", "র", "ই", "ও", "কে", "তে", "রও")
+"""What may follow টা in the same word (৩টায়, ৩টার); টাকা is another word."""
 TWO_COUNTED = {"টি": "দুটি", "টো": "দুটো", "জন": "দুজন", "বার": "দুবার"}
 """Two of a thing is said দুটি, দুটো, দুজন, দুবার; দুইটা for the clock and the rest."""
 GENERATIONS = {"2": "টু", "3": "থ্রি", "4": "ফোর", "5": "ফাইভ", "6": "সিক্স"}
@@ -105,13 +108,15 @@ def expand_counted(text: str) -> str:
     or apart."""
 
     def counted(match: re.Match[str]) -> str:
-        digits, space, classifier = match[1], match[2], match[3]
+        digits, space, classifier, rest = match[1], match[2], match[3], match[4]
+        if classifier in JOINED_CLASSIFIERS and rest in CLASSIFIER_ENDINGS:
+            space = ""  # ৩ টা ডিম তিনটা ডিম: টা and টি are said as part of the number
         if digits == "2" and not space and classifier in TWO_COUNTED:
             return TWO_COUNTED[classifier]
         return f"{whole_number(digits)}{space}{classifier}"
 
     return re.sub(
-        r"(?<![\d.])(\d+)(\s?)(" + "|".join(CLASSIFIERS) + ")",
+        r"(?<![\d.])(\d+)(\s?)(" + "|".join(CLASSIFIERS) + r")(?=([\u0980-\u09FF]*))",
         counted,
         text,
     )
@@ -161,9 +166,22 @@ def expand_digit_runs(text: str) -> str:
     )
 
 
+def expand_sets(text: str) -> str:
+    """A match in sets, ৬-৪, ৭-৫: ছয় চার, সাত পাঁচ (one score alone is a range or a score)."""
+    return re.sub(
+        r"(?<![\d.])\d{1,2}-\d{1,2}(?:,\s*\d{1,2}-\d{1,2})+(?![\d.-])",
+        lambda m: re.sub(
+            r"(\d+)-(\d+)", lambda s: f"{cardinal(int(s[1]))} {cardinal(int(s[2]))}", m[0]
+        ),
+        text,
+    )
+
+
 def expand_signs(text: str) -> str:
-    """Signs said as words: #১ এক নম্বর (#৪৫২১, an order number, digit by digit), & অ্যান্ড, ~২০০
-    প্রায় দুইশো."""
+    """Signs said as words: #১ এক নম্বর (#৪৫২১, an order number, digit by digit), #বাংলাদেশ
+    হ্যাশট্যাগ বাংলাদেশ, ২৪/৭ চব্বিশ ঘণ্টা সাত দিন, & অ্যান্ড, ~২০০ প্রায় দুইশো."""
+    text = re.sub(r"#(?=[\u0980-\u09FFA-Za-z])", "হ্যাশট্যাগ ", text)
+    text = re.sub(r"(?<![\d/])24/7(?![\d/])", "চব্বিশ ঘণ্টা সাত দিন", text)
     text = re.sub(r"#\s?(\d{1,3})(?!\d)", lambda m: f"{m[1]} নম্বর", text)
     text = re.sub(r"#\s?(\d{4,})", lambda m: f"নম্বর {read_digits(m[1])}", text)
     text = re.sub(r"\s?&\s?", " অ্যান্ড ", text)

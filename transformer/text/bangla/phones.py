@@ -3,7 +3,7 @@ numbers, in the groups people read them in."""
 
 import re
 
-from transformer.text.bangla.numbers import BOUNDARY_BEFORE, read_digits
+from transformer.text.bangla.numbers import BOUNDARY_BEFORE, cardinal, read_digits
 
 PHONE_WORDS = (
     r"(?:হটলাইন|হেল্পলাইন|ফোন|মোবাইল|মোবাঃ|টেলিফোন|টেলিঃ|ফ্যাক্স|কল সেন্টার|কল|যোগাযোগ|বিকাশ|নগদ|"
@@ -15,6 +15,14 @@ IDENTIFIER_WORDS = (
     r"চালান|টিকিট|পিএনআর|কোড|ট্রানজেকশন|TrxID|A/C|AC)"
 )
 """Words before a number that is read digit by digit when it has four digits or more."""
+POSTCODE_CITIES = (
+    r"(?:ঢাকা|চট্টগ্রাম|রাজশাহী|খুলনা|বরিশাল|সিলেট|রংপুর|ময়মনসিংহ|কুমিল্লা|গাজীপুর|নারায়ণগঞ্জ|"
+    r"বগুড়া|যশোর|কক্সবাজার|দিনাজপুর|ফরিদপুর|টাঙ্গাইল|নোয়াখালী|পাবনা|কুষ্টিয়া|ফেনী|"
+    r"Dhaka|Chattogram|Chittagong|Rajshahi|Khulna|Barishal|Sylhet|Rangpur|Mymensingh)"
+)
+"""Cities an address ends with, before its postcode (সিলেট ৩১০০)."""
+NOT_A_POSTCODE = r"টাকা|জন|টি|টা|সাল|সালে|কিমি|কি\.মি\.|মিটার|বর্গ|একর|ভোট|কোটি|লাখ|হাজার|%"
+"""What follows a number that is a quantity, not a postcode: ঢাকা ২০২৪ সালে, ঢাকা ৫০০০ টাকা."""
 POSTCODE_WORDS = r"(?:ডাকঘর|পোস্ট ?কোড|পোস্ট অফিস|জিপ ?কোড|Post ?Code|ZIP)"
 _LABEL = r"(?:\s*(?:নং|নম্বর|নাম্বার|No\.?|#))?\s*[:ঃ\-]?\s*"
 """What may stand between a word and its number: নং, নম্বর, a colon."""
@@ -35,7 +43,7 @@ def expand_phone_numbers(text: str) -> str:
         text,
     )
     text = re.sub(
-        r"(?<![\d.])0[2-9]\d{0,3}-\d{5,8}(?![\d.])",
+        r"(?<![\d.])(?:\+\s?880[\s-]?|0)[2-9]\d{0,3}-\d{5,8}(?![\d.])",
         lambda m: f" {_grouped(m[0])} ",
         text,
     )
@@ -68,6 +76,11 @@ def expand_postcodes(text: str) -> str:
         lambda m: m[1] + read_digits(m[2]),
         text,
     )
+    text = re.sub(
+        rf"{BOUNDARY_BEFORE}({POSTCODE_CITIES})\s+(\d{{4}})(?![\d.]|\s*(?:{NOT_A_POSTCODE}))",
+        lambda m: f"{m[1]} {read_digits(m[2])}",
+        text,
+    )
     return re.sub(
         r"(?<=[\u0980-\u09FFA-Za-z])-(\d{4})(?![\d.])",
         lambda m: m[0] if 1900 <= int(m[1]) <= 2099 else f" {read_digits(m[1])}",
@@ -81,6 +94,16 @@ def expand_identifiers(text: str) -> str:
     text = re.sub(
         rf"{BOUNDARY_BEFORE}({IDENTIFIER_WORDS}{_LABEL})(\d[\d\s-]*\d)(?![\d.])",
         lambda m: m[1] + _grouped(m[2]) if len(re.sub(r"\D", "", m[2])) >= 4 else m[0],
+        text,
+    )
+    # A code of capitals and digits (BD12345, a tracking number) and a number plate (ঢাকা মেট্রো-গ
+    # ১২-৩৪৫৬): the series as a number, the rest digit by digit.
+    text = re.sub(
+        r"(?<![\w\d])([A-Z]{1,4})(\d{4,})(?![\d.])", lambda m: f"{m[1]} {read_digits(m[2])}", text
+    )
+    text = re.sub(
+        r"(মেট্রো)[-\s]?([\u0995-\u09B9])[-\s]?(\d{2})-(\d{4})(?![\d.])",
+        lambda m: f"{m[1]} {m[2]} {cardinal(int(m[3]))} {read_digits(m[4])}",
         text,
     )
     return re.sub(r"(?<![\d.])0\d{3,}(?![\d.])", lambda m: read_digits(m[0]), text)
