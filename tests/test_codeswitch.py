@@ -48,7 +48,6 @@ def test_english_words_for_a_bangla_only_voice_are_written_in_bangla_letters():
     assert segment.language == "bn"
     assert segment.text == "আমি গুগল এ কাজ করি।"
     assert segment.written == "আমি Google এ কাজ করি।"
-    assert segment.transliterated
 
 
 def test_bangla_words_for_an_english_only_voice_are_romanized_not_dropped():
@@ -75,6 +74,17 @@ def test_text_mostly_in_a_script_the_voice_cannot_say_is_refused_naming_its_lang
     message = str(error.value)
     assert "mostly in Bengali script" in message
     assert "voice 'joe' cannot say: it speaks en_US;" in message
+
+
+def test_a_text_in_the_request_language_the_voice_does_not_speak_is_refused_too():
+    with pytest.raises(ForeignTextError, match="it speaks en;"):
+        check_speakable("আমি ভাত খাই", "bn", ["en"], "voice 'joe'")
+
+
+def test_a_sentence_that_switches_too_often_is_one_segment_transliterated():
+    parts = segments("aক " * 50, "bn", ["bn", "en"])
+    assert len(parts) == 1 and parts[0].language == "bn"
+    assert len(segments("Hi আমি ok আমি fine আমি bye আমি", "bn", ["bn", "en"])) == 8
 
 
 def test_a_few_foreign_words_pass():

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from transformer.request import CHARS_PER_SECOND, Limits, SpeechRequest, SpeechRequestError
-from transformer.text import base_language, normalize
+from transformer.text import base_language, nemo, normalize
 from transformer.text.codeswitch import ForeignTextError, check_speakable, segments
 from transformer.text.sentences import sentences_of
 from transformer.text.ssml import Pause, SSMLError, SSMLLimits, Utterance, parse_ssml
@@ -44,6 +44,13 @@ def plan(
 
     Refuses, before any synthesis, a request whose audio would pass `limits.max_audio_seconds`.
     """
+    with nemo.request_budget():
+        return _plan(request, default_language, limits, spoken)
+
+
+def _plan(
+    request: SpeechRequest, default_language: str, limits: Limits, spoken: Sequence[str] | None
+) -> list[Piece | Pause]:
     language = request.language or default_language
     if request.ssml:
         try:

@@ -51,6 +51,9 @@ MAX_REPLY_BYTES = Limits().max_response_bytes + MIB
 READINESS_TTL_S = 1.0
 """How long one answer to "is the predictor ready?" is reused: readiness probes come often."""
 READINESS_TIMEOUT_S = 2.0
+VOICES_RETRY_S = 5.0
+"""After the voices route gave no answer, requests go on without the catalog this long before
+it is asked again."""
 
 logger = logging.getLogger(__name__)
 
@@ -244,6 +247,7 @@ class PredictorClient:
         self._http: httpx.AsyncClient | None = None
         self._ready_until = 0.0
         self._voices: dict | None = None
+        self._voices_retry_at = 0.0
 
     def _grpc_stub(self) -> pb_grpc.GRPCInferenceServiceStub:
         if self._channel is None:
@@ -292,18 +296,23 @@ class PredictorClient:
         A model's catalog does not change while it is served: the first answer is kept."""
         if self._voices is not None or self.rest_host is None:
             return self._voices
+        if time.monotonic() < self._voices_retry_at:
+            return None  # asked a moment ago and got no answer: requests do not wait on it
         try:
             response = await self._rest().get(
                 f"/v2/models/{self.model_name}/voices", timeout=READINESS_TIMEOUT_S
             )
             catalog = response.json() if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError):
+            self._voices_retry_at = time.monotonic() + VOICES_RETRY_S
             return None
         if isinstance(catalog, dict):
             self._voices = catalog
         elif response.status_code == 404:
             # A predictor without the route, or without this model: an empty catalog.
             self._voices = {}
+        else:
+            self._voices_retry_at = time.monotonic() + VOICES_RETRY_S
         return self._voices
 
     async def streams(self) -> bool:

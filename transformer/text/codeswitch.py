@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import avro
 from anyascii import anyascii
 
+from transformer.text import base_language
+
 LATIN = "LATIN"
 SCRIPTS = {
     "bn": {"BENGALI"},
@@ -54,6 +56,8 @@ SCRIPTS = {
 language not listed writes Latin letters."""
 SCRIPT_LANGUAGES = {"BENGALI": "bn", "LATIN": "en", "CJK": "zh", "HIRAGANA": "ja"}
 """The language a script most likely is, where a voice speaks several that write it."""
+MAX_SEGMENTS = 8
+"""A sentence says at most this many stretches in turn; past it, one language says it all."""
 MOSTLY = 0.5
 """A text with more than this share of its letters in scripts the voice cannot say is refused."""
 
@@ -67,24 +71,14 @@ class Segment:
     written: str
     """The stretch as written, before any transliteration."""
 
-    @property
-    def transliterated(self) -> bool:
-        """Whether the segment was rewritten into another script for the voice to read it."""
-        return self.text != self.written
-
 
 class ForeignTextError(ValueError):
     """The text is mostly in a script that no language of the voice writes."""
 
 
-def base(language: str) -> str:
-    """ "en" for en-US, en_GB, EN, "zh" for zh-cn."""
-    return language.lower().replace("_", "-").split("-")[0]
-
-
 def scripts_of(language: str) -> set[str]:
     """The scripts `language` writes in."""
-    return SCRIPTS.get(base(language), {LATIN})
+    return SCRIPTS.get(base_language(language), {LATIN})
 
 
 @functools.lru_cache(maxsize=8192)
@@ -131,15 +125,15 @@ def speaker_of(
     candidates = [other for other in spoken if script in scripts_of(other)]
     likeliest = likeliest or SCRIPT_LANGUAGES.get(script)
     for candidate in candidates:
-        if base(candidate) == likeliest:
+        if base_language(candidate) == likeliest:
             return candidate
     return candidates[0] if candidates else None
 
 
 def foreign_share(text: str, language: str, spoken: Iterable[str]) -> float:
-    """The share of `text`'s letters (digits aside) in scripts that neither `language` nor any
-    language in `spoken` writes."""
-    known = scripts_of(language).union(*(scripts_of(other) for other in spoken))
+    """The share of `text`'s letters (digits aside) in scripts that no language of the voice
+    writes (`spoken`; where it lists none, `language`)."""
+    known = _known_scripts(language, spoken)
     letters = foreign = 0
     for character in text:
         script = script_of(character)
@@ -150,6 +144,11 @@ def foreign_share(text: str, language: str, spoken: Iterable[str]) -> float:
     return foreign / letters if letters else 0.0
 
 
+def _known_scripts(language: str, spoken: Iterable[str]) -> set[str]:
+    languages = list(spoken) or [language]
+    return set().union(*(scripts_of(other) for other in languages))
+
+
 def check_speakable(text: str, language: str, spoken: Iterable[str], voice: str) -> None:
     """Refuse a text mostly in scripts the voice cannot say (ForeignTextError, whose message
     names `voice`, "voice 'anna'", and its languages); a few foreign words are transliterated
@@ -158,8 +157,8 @@ def check_speakable(text: str, language: str, spoken: Iterable[str], voice: str)
     if foreign_share(text, language, spoken) <= MOSTLY:
         return
     scripts = sorted(
-        {s for ch in text if (s := script_of(ch)) is not None}
-        - scripts_of(language).union(*(scripts_of(other) for other in spoken))
+        {s for ch in text if (s := script_of(ch)) is not None and not ch.isdecimal()}
+        - _known_scripts(language, spoken)
     )
     names = ", ".join(script.title() for script in scripts)
     languages = ", ".join(spoken or [language])
@@ -172,29 +171,31 @@ def check_speakable(text: str, language: str, spoken: Iterable[str], voice: str)
 def segments(text: str, language: str, spoken: Iterable[str]) -> list[Segment]:
     """`text` (one sentence) as segments, each said in one language: the request's `language`,
     another language in `spoken` (the voice's languages) that writes the segment's script, or
-    `language` again with the segment transliterated into its script."""
+    `language` again with the segment transliterated into its script. A sentence that would
+    switch more than MAX_SEGMENTS times is one segment, its foreign words transliterated: each
+    segment is a predictor call."""
     spoken = list(spoken)
     # Chinese characters among kana are Japanese.
     kana = any(script_of(ch) in ("HIRAGANA", "KATAKANA") for ch in text)
-    out: list[Segment] = []
+    parts: list[tuple[str, list[str], list[str]]] = []
     for stretch, script in runs(text):
         hint = "ja" if kana and script == "CJK" else None
         said_in = speaker_of(script, language, spoken, hint) if script else language
+        said = stretch
         if said_in is None:
-            segment = Segment(transliterate(stretch, language), language, stretch)
+            said_in, said = language, transliterate(stretch, language)
+        if parts and parts[-1][0] == said_in:
+            parts[-1][1].append(said)
+            parts[-1][2].append(stretch)
         else:
-            segment = Segment(stretch, said_in, stretch)
-        if out and out[-1].language == segment.language:
-            last = out[-1]
-            segment = Segment(last.text + segment.text, last.language, last.written + stretch)
-            out[-1] = segment
-        else:
-            out.append(segment)
-    return [
-        Segment(s.text.strip(), s.language, s.written.strip())
-        for s in out
-        if s.text.strip() or s.written.strip()
+            parts.append((said_in, [said], [stretch]))
+    if len(parts) > MAX_SEGMENTS and spoken:
+        return segments(text, language, [])
+    out = [
+        Segment("".join(said).strip(), lang, "".join(written).strip())
+        for lang, said, written in parts
     ]
+    return [segment for segment in out if segment.text or segment.written]
 
 
 def transliterate(text: str, language: str) -> str:

@@ -36,6 +36,8 @@ ABBREVIATIONS = {
     "Inc.": "Incorporated",
     "Corp.": "Corporation",
     "Ltd.": "Limited",
+    "Rt. Hon.": "Right Honorable",
+    "Hon.": "Honorable",
     "Rd.": "Road",
     "Jr.": "Junior",
     "Sr.": "Senior",
@@ -43,7 +45,6 @@ ABBREVIATIONS = {
     "Ave.": "Avenue",
     "Apt.": "Apartment",
     "Blvd.": "Boulevard",
-    "Sat.": "Saturday",
     "Ph.D.": "P h D",
     "etc.": "et cetera",
     "e.g.": "for example",
@@ -59,6 +60,7 @@ BEFORE_NUMBER = {
     "vol.": "volume",
     "Vol.": "Volume",
 }
+"""Abbreviations that mean what they do only before a number."""
 CURRENCY_NAMES = {"$": "dollar", "£": "pound", "€": "euro"}
 """An amount used as an adjective says its currency in the singular: a $100 bill."""
 CURRENCY_CODES = {"USD": "$", "US$": "$", "EUR": "€", "GBP": "£", "INR": "₹", "Rs.": "₹", "Rs": "₹"}
@@ -76,6 +78,10 @@ WEEKDAY_ABBREVIATIONS = {
     "Sat": "Saturday",
     "Sun": "Sunday",
 }
+DOSE_UNITS = frozenset(
+    ["mg", "g", "kg", "ml", "mL", "mcg", "tablets", "tablet", "capsules", "pills"]
+)
+"""Units after "2 x 500": a count of doses, said "times"."""
 SCORE_WORDS = "won|lost|beat|defeated|drew|tied|leads?|led|trails?|trailed|score was|scored|final"
 MONTHS = (
     "January",
@@ -93,7 +99,6 @@ MONTHS = (
 )
 DATE_CUES = "on|by|until|till|through|before|after|since|from|ends?|due|starting|effective"
 """Words after which a month/day ("ends 12/31") is a date rather than a fraction."""
-"""Abbreviations that mean what they do only before a number."""
 UNITS = {
     "m": ("meter", "meters"),
     "mm": ("millimeter", "millimeters"),
@@ -121,6 +126,9 @@ UNITS = {
     "mins": ("minute", "minutes"),
     "s": ("second", "seconds"),
     "kcal": ("kilocalorie", "kilocalories"),
+    "ha": ("hectare", "hectares"),
+    "yrs": ("year", "years"),
+    "yr": ("year", "years"),
     "secs": ("second", "seconds"),
     "sq ft": ("square foot", "square feet"),
 }
@@ -216,7 +224,7 @@ NUMBER_WORDS = "|".join(DIGIT_WORDS[1:]) + "|" + TENS_AND_TEENS.replace(" ", "|"
 _ROMAN = r"(?:L?X{0,3}|XL|XC)(?:IX|IV|V?I{0,3})"
 _PHONE = re.compile(
     r"(?<![\w+])(?:"
-    r"\+\d{1,3}(?:[\s.-]\(?\d{1,5}\)?){2,4}"  # +44 20 7946 0958, +91 98765 43210
+    r"\+\d{1,3}(?:[\s.-]\(?\d{1,6}\)?){2,4}"  # +44 20 7946 0958, +91 98765 43210
     r"|(?:1[\s.-])?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}"  # (555) 123-4567, 1-800-555-0199
     r"|\d{3}-\d{4}"  # 555-0199
     r"|0\d{2,4}[\s-]\d{3,4}[\s-]\d{3,4}"  # 020 7946 0000
@@ -271,7 +279,9 @@ def after_nemo(said: str) -> str:
     said = re.sub(rf"\bhundred and (?=(?:{NUMBER_WORDS})\b)", "hundred ", said)
     said = re.sub(rf"(?<=\w) o (?=(?:{MINUTE_WORDS})\b)", " oh ", said)
     said = re.sub(
-        r"\b(dollars?|euros?|pounds?) (?!and\b)(?=[a-z -]+? (?:cents?|pence)\b)", r"\1 and ", said
+        rf"\b(dollars?|euros?|pounds?) (?=(?:(?:{NUMBER_WORDS})[ -]?)+ (?:cents?|pence)\b)",
+        r"\1 and ",
+        said,
     )
     return said.replace("etcetera", "et cetera")
 
@@ -331,9 +341,7 @@ def expand_abbreviations(text: str) -> str:
     for short, full in BEFORE_NUMBER.items():
         text = re.sub(rf"(?<![\w.]){re.escape(short)}\s*(?=\d)", full + " ", text)
     # Main St. The shop...: a street that ends a sentence pySBD did not end.
-    text = re.sub(
-        r"(?<=[a-z] )([A-Z]\w*) St\.(?=\s+(?:The|It|He|She|We|They|I)\b)", r"\1 Street.", text
-    )
+    text = re.sub(r"(?<=[a-z] )([A-Z]\w*) St\.(?=\s+[A-Z])", r"\1 Street.", text)
     text = re.sub(r"(?<=[a-z] )([A-Z]\w*) St\.", r"\1 Street", text)
     return re.sub(r"(?<![\w.])St\.(?=\s+[A-Z])", "Saint", text)
 
@@ -345,8 +353,7 @@ def expand_initialisms(text: str) -> str:
         letters = " ".join(match.group(1).replace(".", ""))
         return letters + ("." if match.group(2) is not None and match.end() == len(text) else "")
 
-    text = re.sub(r"(?<![\w.])((?:[A-Za-z]\.){1,}[A-Za-z])(\.)?(?![\w])", say, text)
-    return text
+    return re.sub(r"(?<![\w.])((?:[A-Za-z]\.){1,}[A-Za-z])(\.)?(?![\w])", say, text)
 
 
 def expand_feet_and_inches(text: str) -> str:
@@ -416,6 +423,7 @@ def expand_symbols(text: str) -> str:
         r"(?<=\d) ?/ ?(?=(?:month|year|week|day|night|hour|person|head|kg|unit)\b)", " per ", text
     )
     text = re.sub(r"±\s?", " plus or minus ", text)
+    text = re.sub(r"(?<=\d) ?÷ ?(?=\d)", " divided by ", text)
     text = re.sub(r"\s?(?:→|->)\s?", " to ", text)
     text = re.sub(r"\b24/7\b", "twenty-four seven", text)
     text = re.sub(r"\b(\d{1,3})/\1\b", lambda m: f"{m.group(1)} {m.group(1)}", text)
@@ -478,7 +486,10 @@ def expand_units(text: str) -> str:
 
 
 def expand_money(text: str) -> str:
-    """$85k eighty-five thousand dollars, a $100 bill a one hundred dollar bill, ₹500 rupees."""
+    """$85k eighty-five thousand dollars, a $100 bill a one hundred dollar bill, ₹500 rupees,
+    USD 100 (and EUR, GBP, INR, Rs.) as the sign NeMo reads."""
+    for code, symbol in CURRENCY_CODES.items():
+        text = re.sub(rf"(?<![\w$]){re.escape(code)}\s?(?=\d)", symbol, text)
 
     def thousands(match: re.Match[str]) -> str:
         return f"{match.group(1)}{(Decimal(match.group(2)) * 1000).normalize():f}"
@@ -508,7 +519,7 @@ def expand_letters_and_digits(text: str) -> str:
         " by ",
         text,
     )
-    text = re.sub(r"(?<=\d) ?x ?(?=\d)", " by ", text)
+    text = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?) ?x ?(?=(\d+(?:\.\d+)?)(\s*\w+)?)", _times_or_by, text)
     text = re.sub(r"(?<=\d) ?× ?(?=\d)", " times ", text)
     text = re.sub(r"(?<=\d) ?(cm|mm|m|in|ft|inches|feet) ?[x×] ?(?=\d)", r" \1 by ", text)
     text = re.sub(r"\b(Boeing|Airbus A)\s?(\d)(\d\d)\b", r"\1 \2 \3", text)
@@ -563,10 +574,8 @@ def expand_month_day(text: str) -> str:
 
 
 def expand_arithmetic(text: str) -> str:
-    """10 - 4 = 6 ten minus four equals six, 5 + 3 five plus three, -$42 minus forty-two dollars,
-    USD 100 one hundred dollars."""
-    for code, symbol in CURRENCY_CODES.items():
-        text = re.sub(rf"(?<![\w$]){re.escape(code)}\s?(?=\d)", symbol, text)
+    """10 - 4 = 6 ten minus four equals six, 5 + 3 five plus three, -$42 minus forty-two
+    dollars."""
     text = re.sub(r"(?<![\w.])[-−](?=[$£€₹]\d)", "minus ", text)
     # expand_symbols has said "=" by now.
     text = re.sub(r"(?<=\d) [-−] (?=\d[\d.,]*\s*(?:=|equals\b))", " minus ", text)
@@ -581,12 +590,20 @@ def expand_everyday_forms(text: str) -> str:
     digit (#4521, ending 4821)."""
     weekdays = "|".join(WEEKDAY_ABBREVIATIONS)
     text = re.sub(
-        rf"\b({weekdays})\b\.?(?=,|\s+\d|\s+(?:{'|'.join(MONTHS)})|\s*[.?!]?\s*$)",
-        lambda m: WEEKDAY_ABBREVIATIONS[m.group(1)],
+        rf"\b({weekdays})\.?\s?[–-]\s?({weekdays})\b\.?",
+        lambda m: f"{WEEKDAY_ABBREVIATIONS[m[1]]} to {WEEKDAY_ABBREVIATIONS[m[2]]}",
+        text,
+    )
+    # Sun, Sat and Wed are words too ("the Sun."): those only before a date or after "on".
+    plain = "|".join(day for day in WEEKDAY_ABBREVIATIONS if day not in ("Sun", "Sat", "Wed"))
+    months = "|".join(MONTHS) + "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+    text = re.sub(
+        rf"\b({weekdays})\b\.?(?=,?\s+(?:\d|(?:{months})\b))|\b({plain})\b\.?(?=,|\s*[.?!]?\s*$)",
+        lambda m: WEEKDAY_ABBREVIATIONS[m.group(1) or m.group(2)],
         text,
     )
     text = re.sub(
-        rf"\b(on|until|till|by|from|to|next|last|every|this) ({weekdays})\b\.?",
+        rf"\b(on|until|till|by|from|next|last|every|this) ({weekdays})\b\.?(?!\s+[A-Z])",
         lambda m: f"{m.group(1)} {WEEKDAY_ABBREVIATIONS[m.group(2)]}",
         text,
     )
@@ -618,7 +635,39 @@ def expand_everyday_forms(text: str) -> str:
         " to ",
         text,
     )
-    text = re.sub(r"(?<![\d:.])(\d{1,2}):(\d)(?![\d:])", r"\1 to \2", text)
+    # 16:9, a 3:1 mix: a ratio where the words say so; else two numbers (John 3:5, verse five).
+    text = re.sub(
+        r"(?i:\b(ratio|odds|aspect|mix|mixed|scale|proportion)\b)([^.\d]{0,30}?)(\d{1,3}):(\d{1,3})\b",
+        r"\1\2\3 to \4",
+        text,
+    )
+    text = re.sub(
+        r"(?<![\d:.])(\d{1,3}):(\d{1,3})(?![\d:])(?=\s+(?i:ratio|screen|display|aspect|format|odds|monitor|TV)\b)",
+        r"\1 to \2",
+        text,
+    )
+    text = re.sub(r"(?<![\d:.])(\d{1,2}):(\d)(?![\d:])", r"\1 \2", text)
+    # A season or fiscal year, 1990/91 or 2023-24: nineteen ninety ninety-one.
+    text = re.sub(
+        r"(?<![\d/.-])(1[5-9]\d\d|20\d\d)[/–-](\d\d)(?![\d/]|\.\d)",
+        lambda m: (
+            f"{num2words(int(m[1]), to='year')} {num2words(int(m[2]))}"
+            if int(m[2]) == (int(m[1]) + 1) % 100
+            else m[0]
+        ),
+        text,
+    )
+    # Marks out of a total (got 18/20, rate it 4/5), and a cricket score (287/6, runs for wickets).
+    text = re.sub(
+        r"(?i:\b(got|scored?|scoring|rated?|rating|marks?|graded?)\b)(\s+(?:it\s+|a\s+)?)(\d{1,3})/(\d{1,3})\b",
+        r"\1\2\3 out of \4",
+        text,
+    )
+    text = re.sub(
+        r"(?<![\d/.])(\d{2,3})/(10|[0-9])(?![\d/])",
+        lambda m: f"{m[1]} for {m[2]}" if int(m[1]) >= 50 else m[0],
+        text,
+    )
     text = re.sub(
         r"(?i:\b(pressure|BP)\b)([^.\d]{0,20}?)(\d{2,3})/(\d{2,3})\b", r"\1\2\3 over \4", text
     )
@@ -644,3 +693,14 @@ def expand_everyday_forms(text: str) -> str:
         lambda m: f"{m.group(1)} {read_digits(m.group(2))}",
         text,
     )
+
+
+def _times_or_by(match: re.Match[str]) -> str:
+    """3 x 5 cards, 8.5 x 11 paper, 2x4: a size, "by"; 3 x 4? and 2 x 500 mg: "times"; 0x1F, hex,
+    as written."""
+    first, unit = match.group(1), (match.group(3) or "").strip()
+    if first == "0" and " " not in match.group(0):
+        return match.group(0)
+    if unit in DOSE_UNITS or re.search(r"[?=]", match.string):
+        return f"{first} times "
+    return f"{first} by "

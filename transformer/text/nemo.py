@@ -10,12 +10,14 @@ answers None and the caller reads the text with its own rules. One Normalizer is
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,9 @@ shorter, and hostile input must not hold a request (or the language's lock) for 
 MAX_NEMO_SECONDS = 0.2
 """Likewise past this much of NeMo's time on one text (it takes about 0.5 ms a character of
 nonsense, a few ms a sentence of prose), on a machine slower or busier than ours."""
+MAX_REQUEST_SECONDS = 1.0
+"""NeMo's time for all the sentences of one request (request_budget): a 10,000-character
+request of one-word sentences must not take seconds of a worker thread."""
 MAX_TOKEN_CHARS = 64
 """A piece with a longer run of non-spaces is no word a grammar knows; NeMo is slow on it."""
 
@@ -95,10 +100,6 @@ class Grammars:
         self._locks = {language: threading.Lock() for language in LANGUAGES}
         self._compiling: set[str] = set()
         self._guard = threading.Lock()
-
-    def ready(self, language: str) -> bool:
-        """Whether `language` is loaded, or loads now from a compiled grammar."""
-        return self._load(language, compile_missing=False) is not None
 
     def prepare(self, language: str) -> None:
         """Load `language`, compiling its grammar first (here, blocking) if it is missing."""
@@ -168,6 +169,8 @@ class Grammars:
             self._load(language, compile_missing=True)
         except Exception:
             log.exception("could not compile the %s grammar into %s", language, self.directory)
+            with self._guard:
+                self._compiling.discard(language)  # the next text tries (and warns) again
 
 
 def pieces(text: str) -> Iterator[tuple[str, bool]]:
@@ -215,6 +218,8 @@ def read(
     """`text` read by NeMo piece by piece (`after` tidying what it says), by `fallback` where it
     has no say: no grammar, not compiled yet, a failure, past its budget of characters or time."""
     deadline = time.perf_counter() + MAX_NEMO_SECONDS
+    if (request_deadline := _REQUEST_DEADLINE.get()) is not None:
+        deadline = min(deadline, request_deadline)
     said = []
     for piece, nemo_may in pieces(text):
         words = None
@@ -222,6 +227,20 @@ def read(
             words = GRAMMARS.normalize(piece, language)
         said.append(after(words) if words is not None else fallback(piece))
     return " ".join(said)
+
+
+_REQUEST_DEADLINE: ContextVar[float | None] = ContextVar("nemo_request_deadline", default=None)
+
+
+@contextlib.contextmanager
+def request_budget(seconds: float = MAX_REQUEST_SECONDS) -> Iterator[None]:
+    """NeMo's time for every text read inside the block (one request's sentences): past it,
+    the fallback rules read the rest."""
+    token = _REQUEST_DEADLINE.set(time.perf_counter() + seconds)
+    try:
+        yield
+    finally:
+        _REQUEST_DEADLINE.reset(token)
 
 
 GRAMMARS = Grammars()

@@ -6,33 +6,65 @@ among them) a regular expression does: the dari (।), ? and ! end a sentence at
 before whitespace.
 """
 
-import functools
 import re
+import threading
 
 import pysbd
 from pysbd.languages import LANGUAGE_CODES
 
+from transformer.text import base_language
 from voxraga.chunking import split_to_fit
 
 WINDOW_CHARS = 2000
 """The most pySBD reads at once."""
 _ENDS = {
-    "bn": r"(?<=[।?!॥])(?![।?!॥])\s*",
+    "bn": r"(?<=[।?!॥])(?![।?!॥])[\"'”’»)\]]*\s*",
     "default": r"(?<=[.!?।?!])\s+",
 }
 
 
 _NEVER_LAST = re.compile(
-    r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|Capt|Sgt|Lt|Col|Gen|Gov|Sen|Rep|Rev|Hon|Mt|Jr|Sr|approx|Apt|"
-    r"ext|Ext|No|Nos|Fig|Figs|Vol|vol|pp?|vs|cf|ca|e\.g|i\.e)\.\s*$"
+    r"(?<![\w.])(?:Mr|Mrs|Ms|Dr|Prof|Capt|Sgt|Lt|Col|Gen|Gov|Sen|Rep|Rev|Rt|Hon|Mt|approx|Apt|ext|"
+    r"Ext|vs|cf|ca|e\.g|i\.e)\.\s*$"
 )
-"""Abbreviations that a sentence never ends on: a title before a name, "approx." or "No."
-before a number (pySBD ends a sentence at "approx. 5")."""
+"""Abbreviations that a sentence never ends on: a title before a name, "approx." before a
+number (pySBD ends a sentence at "approx. 5")."""
+_BEFORE_A_NUMBER = re.compile(r"(?<![\w.])(?:No|Nos|no|Fig|Figs|Vol|vol|pp?)\.\s*$")
+"""Abbreviations that end no sentence when a number follows ("No. 5"), but may otherwise
+("The answer was No.")."""
+_AFTER_A_NAME = re.compile(r"(?<![\w.])(?:Jr|Sr)\.\s*$")
+"""Jr. and Sr. end a name, and may end a sentence: they do unless a word follows that does not
+begin one ("King Jr. Day", but "King Jr. He spoke")."""
+_STARTERS = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "He",
+        "She",
+        "It",
+        "They",
+        "We",
+        "I",
+        "You",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "There",
+        "His",
+        "Her",
+    ]
+)
+_local = threading.local()
 
 
-@functools.cache
 def _segmenter(language: str) -> pysbd.Segmenter:
-    return pysbd.Segmenter(language=language, clean=False)
+    """pySBD's Segmenter keeps the text it is reading on itself: one per thread and language."""
+    segmenters = _local.__dict__.setdefault("segmenters", {})
+    if language not in segmenters:
+        segmenters[language] = pysbd.Segmenter(language=language, clean=False)
+    return segmenters[language]
 
 
 def _segments(text: str, language: str | None) -> list[str]:
@@ -41,7 +73,7 @@ def _segments(text: str, language: str | None) -> list[str]:
     pySBD's time grows faster than its input, so it reads windows of at most WINDOW_CHARS,
     made of whole pieces the regular expression cut (a piece longer than that, which has no
     end the expression sees, is left as it is)."""
-    code = (language or "").split("-")[0].lower()
+    code = base_language(language)
     pieces = _cut(text, _ENDS.get(code, _ENDS["default"]))
     if code not in LANGUAGE_CODES or code == "bn":
         return pieces
@@ -59,7 +91,13 @@ def _joined_after_abbreviations(pieces: list[str]) -> list[str]:
     the next begins in lower case ("ticket no. is 5521": no sentence begins so)."""
     joined: list[str] = []
     for piece in pieces:
-        if joined and (_NEVER_LAST.search(joined[-1]) or piece.lstrip()[:1].islower()):
+        first = piece.lstrip()[:1]
+        if joined and (
+            _NEVER_LAST.search(joined[-1])
+            or first.islower()
+            or (first.isdigit() and _BEFORE_A_NUMBER.search(joined[-1]))
+            or (_AFTER_A_NAME.search(joined[-1]) and piece.split()[0] not in _STARTERS)
+        ):
             joined[-1] += piece
         else:
             joined.append(piece)

@@ -83,11 +83,11 @@ def expand_abbreviations(text: str) -> str:
 
 
 def join_initialisms(text: str) -> str:
-    """Letters with full stops that no abbreviation above claimed are an initialism, said as
-    one word: এস.এস.সি এসএসসি, বি.এন.পি. বিএনপি."""
+    """Letters with full stops that no abbreviation above claimed are an initialism, said letter
+    by letter: এস.এস.সি এস এস সি, এ.কে.এম. এ কে এম."""
     return re.sub(
         r"(?<![\u0980-\u09FF.])((?:[\u0980-\u09FF]{1,3}\.){2,}[\u0980-\u09FF]{1,3})\.?"
         r"(?![\u0980-\u09FF])",
-        lambda m: m[1].replace(".", ""),
+        lambda m: " ".join(m[1].split(".")),
         text,
     )

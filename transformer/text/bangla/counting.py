@@ -17,11 +17,11 @@ from transformer.text.bangla.numbers import (
 )
 
 ENGLISH_ORDINAL = r"(?:st|nd|rd|th)"
-SCORE_WORDS = r"(?:গোলে|গোল|ব্যবধানে|সেটে|পয়েন্টে|ম্যাচে)"
+SCORE_WORDS = r"(?:গোলে|গোল|ব্যবধানে|সেটে|পয়েন্টে|ম্যাচে|ভোটে|রানে|উইকেটে)"
 CLASSIFIERS = ("টি", "টা", "টো", "জন", "খানা", "খানি", "বার")
 JOINED_CLASSIFIERS = ("টা",)
-CLASSIFIER_ENDINGS = ("", "য়", "র", "ই", "ও", "কে", "তে", "রও")
-"""What may follow টা in the same word (৩টায়, ৩টার); টাকা is another word."""
+CLASSIFIER_ENDINGS = ("", "য়", "র", "ই", "ও", "কে", "তে", "রও")
+"""What may follow টা in the same word (৩টায়, ৩টার); টাকা is another word."""
 TWO_COUNTED = {"টি": "দুটি", "টো": "দুটো", "জন": "দুজন", "বার": "দুবার"}
 """Two of a thing is said দুটি, দুটো, দুজন, দুবার; দুইটা for the clock and the rest."""
 GENERATIONS = {"2": "টু", "3": "থ্রি", "4": "ফোর", "5": "ফাইভ", "6": "সিক্স"}
@@ -48,10 +48,10 @@ def expand_ordinals(text: str) -> str:
 
 
 def expand_generations(text: str) -> str:
-    """৫জি ফাইভজি, 4G ফোরজি."""
+    """৫জি ফাইভ জি, 4G ফোর জি."""
     return re.sub(
         r"(?<![\d.])([2-6])\s?(?:জি|G)(?![\w\u0980-\u09FF])",
-        lambda m: f"{GENERATIONS[m[1]]}জি",
+        lambda m: f"{GENERATIONS[m[1]]} জি",
         text,
     )
 
@@ -148,12 +148,12 @@ def expand_negatives(text: str) -> str:
 
 def expand_equals(text: str) -> str:
     """Arithmetic as said: = সমান (১ ডলার = ১১০ টাকা), and between numbers + যোগ, × গুণ, ÷ ভাগ,
-    and - বিয়োগ before an = (২+২=৪ দুই যোগ দুই সমান চার); ১০x১২ (a size) দশ বাই বারো."""
+    and - বিয়োগ before an = (২+২=৪ দুই যোগ দুই সমান চার); ১০x১২ (a size) দশ বাই বারো."""
     text = re.sub(r"(?<=\d) ?\+ ?(?=\d)", " যোগ ", text)
     text = re.sub(r"(?<=\d) ?[×*] ?(?=\d)", " গুণ ", text)
     text = re.sub(r"(?<=\d) ?x ?(?=\d)", " বাই ", text)  # ১০x১২ ফুট, a size
     text = re.sub(r"(?<=\d) ?÷ ?(?=\d)", " ভাগ ", text)
-    text = re.sub(r"(?<=\d) [-−] (?=\d+(?:\.\d+)? ?=)", " বিয়োগ ", text)
+    text = re.sub(r"(?<=\d) [-−] (?=\d+(?:\.\d+)? ?=)", " বিয়োগ ", text)
     return re.sub(r"(?<=[^\s=]) ?= ?(?=[^\s=])", " সমান ", text)
 
 
@@ -167,7 +167,7 @@ def expand_digit_runs(text: str) -> str:
 
 
 def expand_sets(text: str) -> str:
-    """A match in sets, ৬-৪, ৭-৫: ছয় চার, সাত পাঁচ (one score alone is a range or a score)."""
+    """A match in sets, ৬-৪, ৭-৫: ছয় চার, সাত পাঁচ (one score alone is a range or a score)."""
     return re.sub(
         r"(?<![\d.])\d{1,2}-\d{1,2}(?:,\s*\d{1,2}-\d{1,2})+(?![\d.-])",
         lambda m: re.sub(
@@ -178,16 +178,23 @@ def expand_sets(text: str) -> str:
 
 
 def expand_signs(text: str) -> str:
-    """Signs said as words: #১ এক নম্বর (#৪৫২১, an order number, digit by digit), #বাংলাদেশ
-    হ্যাশট্যাগ বাংলাদেশ, ২৪/৭ চব্বিশ ঘণ্টা সাত দিন, & অ্যান্ড, ~২০০ প্রায় দুইশো."""
+    """Signs said as words: #১ নম্বর এক (#৪৫২১, an order number, digit by digit), #বাংলাদেশ
+    হ্যাশট্যাগ বাংলাদেশ, ২৪/৭ চব্বিশ সাত, & অ্যান্ড, ~২০০ প্রায় দুইশো."""
     text = re.sub(r"#(?=[\u0980-\u09FFA-Za-z])", "হ্যাশট্যাগ ", text)
-    text = re.sub(r"(?<![\d/])24/7(?![\d/])", "চব্বিশ ঘণ্টা সাত দিন", text)
-    text = re.sub(r"#\s?(\d{1,3})(?!\d)", lambda m: f"{m[1]} নম্বর", text)
+    text = re.sub(r"(?<![\d/])24/7(?![\d/])", "চব্বিশ সাত", text)
+    text = re.sub(r"#\s?(\d{1,3})(?!\d)", lambda m: f"নম্বর {m[1]}", text)
     text = re.sub(r"#\s?(\d{4,})", lambda m: f"নম্বর {read_digits(m[1])}", text)
     text = re.sub(r"\s?&\s?", " অ্যান্ড ", text)
-    return re.sub(r"~\s?(?=\d)", "প্রায় ", text)
+    return re.sub(r"~\s?(?=\d)", "প্রায় ", text)
 
 
 def expand_word_slashes(text: str) -> str:
-    """A slash between words that no unit claimed (চাল/ডাল/তেল) is a pause."""
+    """A price per unit, টাকা/কেজি টাকা প্রতি কেজি; a slash between other words that no unit
+    claimed (চাল/ডাল/তেল) is a pause."""
+    text = re.sub(
+        r"(?<=টাকা|ডলার)\s*/\s*"
+        r"(?=কেজি|লিটার|গ্রাম|পিস|ডজন|হালি|ঘণ্টা|দিন|মাস|বছর|জন|কিমি|মিটার|ফুট|বর্গফুট)",
+        " প্রতি ",
+        text,
+    )
     return re.sub(r"(?<=[\u0980-\u09FF])/(?=[\u0980-\u09FF])", " ", text)

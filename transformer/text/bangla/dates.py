@@ -39,6 +39,21 @@ BANGLA_MONTHS = (
     "ফাল্গুন",
     "চৈত্র",
 )
+HIJRI_MONTHS = (
+    "মহররম",
+    "সফর",
+    "রবিউল আউয়াল",
+    "রবিউস সানি",
+    "জমাদিউল আউয়াল",
+    "জমাদিউস সানি",
+    "রজব",
+    "শাবান",
+    "রমজান",
+    "শাওয়াল",
+    "জিলকদ",
+    "জিলহজ",
+)
+"""The Hijri calendar's months, in which religious days are dated (১০ মহররম দশই মহররম)."""
 MONTH_SPELLINGS = {"ফেব্রুয়ারী": "ফেব্রুয়ারি", "জানুয়ারী": "জানুয়ারি", "অগাস্ট": "আগস্ট"}
 ENGLISH_MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
@@ -55,7 +70,7 @@ QUANTITY_WORDS = (
 CASE_ENDING = r"(?:[-'’]?(এর|ের|র|এ|তে)" + BOUNDARY_AFTER + ")"
 """-এর, 'র, -এ, -তে after a number: দশের, দশে."""
 
-_MONTH_NAMES = "|".join(MONTHS + BANGLA_MONTHS)
+_MONTH_NAMES = "|".join(MONTHS + BANGLA_MONTHS + HIJRI_MONTHS)
 _MONTH = rf"(?:{_MONTH_NAMES})(?=(?:ের|এর|র|ে)?{BOUNDARY_AFTER})"
 _ENGLISH_MONTH = (
     r"\b(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
@@ -221,7 +236,7 @@ def expand_times(text: str) -> str:
         lambda m: f"{cardinal(int(m[1]))}টা থেকে ",
         text,
     )
-    # ১০:০০ ঘটিকায় দশ ঘটিকায়: ঘটিকা is the hour already.
+    # ১০:০০ ঘটিকায় দশ ঘটিকায়: ঘটিকা is the hour already.
     text = re.sub(
         r"(?<![\d:.])(\d{1,2})[:.]00\s*(?=ঘটিকা)", lambda m: f"{cardinal(int(m[1]))} ", text
     )

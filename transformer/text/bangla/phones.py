@@ -16,8 +16,8 @@ IDENTIFIER_WORDS = (
 )
 """Words before a number that is read digit by digit when it has four digits or more."""
 POSTCODE_CITIES = (
-    r"(?:ঢাকা|চট্টগ্রাম|রাজশাহী|খুলনা|বরিশাল|সিলেট|রংপুর|ময়মনসিংহ|কুমিল্লা|গাজীপুর|নারায়ণগঞ্জ|"
-    r"বগুড়া|যশোর|কক্সবাজার|দিনাজপুর|ফরিদপুর|টাঙ্গাইল|নোয়াখালী|পাবনা|কুষ্টিয়া|ফেনী|"
+    r"(?:ঢাকা|চট্টগ্রাম|রাজশাহী|খুলনা|বরিশাল|সিলেট|রংপুর|ময়মনসিংহ|কুমিল্লা|গাজীপুর|নারায়ণগঞ্জ|"
+    r"বগুড়া|যশোর|কক্সবাজার|দিনাজপুর|ফরিদপুর|টাঙ্গাইল|নোয়াখালী|পাবনা|কুষ্টিয়া|ফেনী|"
     r"Dhaka|Chattogram|Chittagong|Rajshahi|Khulna|Barishal|Sylhet|Rangpur|Mymensingh)"
 )
 """Cities an address ends with, before its postcode (সিলেট ৩১০০)."""
@@ -59,6 +59,14 @@ def expand_phone_numbers(text: str) -> str:
     )
 
 
+def _pairs(digits: str) -> str:
+    """৩৪৫৬ চৌত্রিশ ছাপ্পান্ন, as number plates are read (০৫ শূন্য পাঁচ)."""
+    return " ".join(
+        cardinal(int(pair)) if pair[0] != "0" else read_digits(pair)
+        for pair in (digits[:2], digits[2:])
+    )
+
+
 def _mobile(number: str) -> str:
     """+880 1711 123456: the country code, then 01711 and the six digits after it."""
     digits = re.sub(r"\D", "", number)
@@ -92,7 +100,8 @@ def expand_identifiers(text: str) -> str:
     """NID, account, roll, registration, tracking numbers, PINs, and any number written with a
     leading zero, digit by digit when they have four digits or more (রোল নং ৩৫ stays a number)."""
     text = re.sub(
-        rf"{BOUNDARY_BEFORE}({IDENTIFIER_WORDS}{_LABEL})(\d[\d\s-]*\d)(?![\d.])",
+        rf"{BOUNDARY_BEFORE}({IDENTIFIER_WORDS}{_LABEL})(\d[\d\s-]*\d)(?![\d.])"
+        r"(?!\s*(?:সিসি|cc|CC|কিমি|কেজি|টাকা|জন|টি|%))",
         lambda m: m[1] + _grouped(m[2]) if len(re.sub(r"\D", "", m[2])) >= 4 else m[0],
         text,
     )
@@ -103,7 +112,7 @@ def expand_identifiers(text: str) -> str:
     )
     text = re.sub(
         r"(মেট্রো)[-\s]?([\u0995-\u09B9])[-\s]?(\d{2})-(\d{4})(?![\d.])",
-        lambda m: f"{m[1]} {m[2]} {cardinal(int(m[3]))} {read_digits(m[4])}",
+        lambda m: f"{m[1]} {m[2]} {cardinal(int(m[3]))} {_pairs(m[4])}",
         text,
     )
     return re.sub(r"(?<![\d.])0\d{3,}(?![\d.])", lambda m: read_digits(m[0]), text)

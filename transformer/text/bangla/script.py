@@ -1,6 +1,7 @@
 """Bangla script repair and chat clean-up: what comes before any number is read."""
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -19,7 +20,15 @@ Bangla word comes near this."""
 _JOINER = re.compile("\u200c|(?<!র)\u200d|\u200d(?!\u09cd)")
 _RA_ZWJ = "র\u200d\u09cd"
 
-_normalizer = Normalizer()
+_local = threading.local()
+"""bnunicodenormalizer's Normalizer keeps the word it is repairing on itself: one per thread
+(normalization runs in worker threads, several requests at once)."""
+
+
+def _normalizer() -> Normalizer:
+    if not hasattr(_local, "normalizer"):
+        _local.normalizer = Normalizer()
+    return _local.normalizer
 
 
 def repair_unicode(text: str) -> str:
@@ -39,5 +48,5 @@ def _repair_word(match: re.Match[str]) -> str:
 # Words repeat, and the repair costs tens of microseconds a call.
 @lru_cache(maxsize=4096)
 def _repair(word: str) -> str:
-    repaired = _normalizer(word)["normalized"]
+    repaired = _normalizer()(word)["normalized"]
     return repaired if repaired else word
