@@ -42,6 +42,7 @@ ABBREVIATIONS = {
     "Jr.": "Junior",
     "Sr.": "Senior",
     "approx.": "approximately",
+    "Approx.": "approximately",
     "Ave.": "Avenue",
     "Apt.": "Apartment",
     "Blvd.": "Boulevard",
@@ -127,6 +128,10 @@ UNITS = {
     "s": ("second", "seconds"),
     "kcal": ("kilocalorie", "kilocalories"),
     "ha": ("hectare", "hectares"),
+    "µg": ("microgram", "micrograms"),
+    "mcg": ("microgram", "micrograms"),
+    "mmol": ("millimole", "millimoles"),
+    "dL": ("deciliter", "deciliters"),
     "yrs": ("year", "years"),
     "yr": ("year", "years"),
     "secs": ("second", "seconds"),
@@ -237,6 +242,7 @@ def normalize_english(text: str, fallback: Callable[[str], str]) -> str:
     if re.fullmatch(r"\s*\d{1,15}\s*", text):
         # NeMo reads a number that stands alone as a code (12345 one two three four five).
         return fallback(text).strip()
+    text = text.replace("−", "-")  # the minus sign NeMo does not know
     said = nemo.read(before_nemo(text), "en", fallback, after_nemo)
     return keep_sentence_end(" ".join(said.split()), text)
 
@@ -417,8 +423,8 @@ def expand_symbols(text: str) -> str:
     text = re.sub(r"~\s*(?=\d)", "about ", text)
     text = re.sub(r"(?<=\d) / (?=\d)", " divided by ", text)
     text = re.sub(r"(?<=[\w)]) ?= ?(?=[-−\w(])", " equals ", text)
-    text = re.sub(r"(?<=\w) ?> ?(?=[-\w])", " greater than ", text)
-    text = re.sub(r"(?<=\w) ?< ?(?=[-\w])", " less than ", text)
+    text = re.sub(r"(?<=\w) ?> ?(?=[-\w$£€])", " greater than ", text)
+    text = re.sub(r"(?<=\w) ?< ?(?=[-\w$£€])", " less than ", text)
     text = re.sub(
         r"(?<=\d) ?/ ?(?=(?:month|year|week|day|night|hour|person|head|kg|unit)\b)", " per ", text
     )
@@ -468,8 +474,15 @@ def expand_ranges(text: str) -> str:
 
 
 def expand_units(text: str) -> str:
-    """3 m three meters, 250g two hundred fifty grams: units NeMo spells as letters."""
+    """3 m three meters, 250g two hundred fifty grams: units NeMo spells as letters; a rate,
+    13.2 g/dL, per the second unit (thirteen point two grams per deciliter)."""
     names = "|".join(re.escape(unit) for unit in sorted(UNITS, key=len, reverse=True))
+    text = re.sub(
+        rf"(?<=\d)(\s?)({names}|km|kg|mg|ml|L)/({names}|km|kg|L|l|h|day|week|year)\b",
+        lambda m: m[0] if f"{m[2]}/{m[3]}" in UNITS else f"{m[1]}{m[2]} per {m[3]}",
+        text,
+    )
+    text = re.sub(rf"\bper ({names})\b", lambda m: f"per {UNITS[m.group(1)][0]}", text)
 
     def say(match: re.Match[str]) -> str:
         one, many = UNITS[match.group(2)]
@@ -635,6 +648,7 @@ def expand_everyday_forms(text: str) -> str:
         " to ",
         text,
     )
+    text = re.sub(r"(?i:\b(odds)\b)(\s+(?:of\s+)?)(\d{1,3})/(\d{1,3})\b", r"\1\2\3 to \4", text)
     # 16:9, a 3:1 mix: a ratio where the words say so; else two numbers (John 3:5, verse five).
     text = re.sub(
         r"(?i:\b(ratio|odds|aspect|mix|mixed|scale|proportion)\b)([^.\d]{0,30}?)(\d{1,3}):(\d{1,3})\b",

@@ -167,7 +167,13 @@ def expand_digit_runs(text: str) -> str:
 
 
 def expand_sets(text: str) -> str:
-    """A match in sets, ৬-৪, ৭-৫: ছয় চার, সাত পাঁচ (one score alone is a range or a score)."""
+    """A match in sets, ৬-৪, ৭-৫: ছয় চার, সাত পাঁচ; a score after ড্র, জয় or ফলাফল (ম্যাচ ড্র ১-১
+    এক এক); one score alone is a range."""
+    text = re.sub(
+        r"\b(ড্র|জয়|হার|ফলাফল|স্কোর) (\d{1,3})-(\d{1,3})(?![\d.-])",
+        lambda m: f"{m[1]} {cardinal(int(m[2]))} {cardinal(int(m[3]))}",
+        text,
+    )
     return re.sub(
         r"(?<![\d.])\d{1,2}-\d{1,2}(?:,\s*\d{1,2}-\d{1,2})+(?![\d.-])",
         lambda m: re.sub(
@@ -192,9 +198,9 @@ def expand_word_slashes(text: str) -> str:
     """A price per unit, টাকা/কেজি টাকা প্রতি কেজি; a slash between other words that no unit
     claimed (চাল/ডাল/তেল) is a pause."""
     text = re.sub(
-        r"(?<=টাকা|ডলার)\s*/\s*"
+        r"(টাকা|ডলার|গ্রাম|কেজি|লিটার|মিলিগ্রাম|মিলিলিটার|কিলোমিটার)\s*/\s*"
         r"(?=কেজি|লিটার|গ্রাম|পিস|ডজন|হালি|ঘণ্টা|দিন|মাস|বছর|জন|কিমি|মিটার|ফুট|বর্গফুট)",
-        " প্রতি ",
+        r"\1 প্রতি ",
         text,
     )
     return re.sub(r"(?<=[\u0980-\u09FF])/(?=[\u0980-\u09FF])", " ", text)

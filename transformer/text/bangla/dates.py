@@ -232,6 +232,11 @@ def expand_times(text: str) -> str:
         text,
     )
     text = re.sub(
+        rf"(?<![\d:.])(\d{{1,2}}:\d{{2}})\s*[-–]\s*(?={_TIME_OF_DAY}\s*\d{{1,2}}:\d{{2}}(?!\d))",
+        r"\1 থেকে ",
+        text,
+    )
+    text = re.sub(
         rf"(?<![\d:.])(\d{{1,2}})\s?টা\s*[-–]\s*(?=(?:{_TIME_OF_DAY}\s*)?\d{{1,2}}\s?টা)",
         lambda m: f"{cardinal(int(m[1]))}টা থেকে ",
         text,

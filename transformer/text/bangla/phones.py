@@ -52,6 +52,10 @@ def expand_phone_numbers(text: str) -> str:
         lambda m: m[1] + _grouped(m[2]),
         text,
     )
+    # ৯৯৯, the national emergency number, however it is written about.
+    text = re.sub(
+        r"(?<![\d.,])999(?![\d.,])(?!\s*(?:টাকা|জন|টি|টা|কেজি|%|সাল))", read_digits("999"), text
+    )
     return re.sub(
         r"(?<![\d.])(\d{3,5})(?=-?এ?\s*(?:নম্বরে|নাম্বারে)?\s*(?:ফোন|কল|যোগাযোগ|এসএমএস))",
         lambda m: read_digits(m[1]),
