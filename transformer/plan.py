@@ -1,12 +1,11 @@
 """A request's plan: the sentences to say, each with its language and speed, and the pauses
 between them, bounded before any synthesis."""
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from transformer.request import CHARS_PER_SECOND, Limits, SpeechRequest, SpeechRequestError
-from transformer.text import base_language, nemo, normalize
+from transformer.text import SENTENCE_END, nemo, normalize
 from transformer.text.codeswitch import ForeignTextError, check_speakable, segments
 from transformer.text.sentences import sentences_of
 from transformer.text.ssml import Pause, SSMLError, SSMLLimits, Utterance, parse_ssml
@@ -15,9 +14,6 @@ from voxraga.contract import SPEED_RANGE
 
 SENTENCE_GAP_S = 0.15
 """Silence between two sentences."""
-_ENDED = re.compile(r"([.!?।॥…])[\"'”’»)\]]*\s*$")
-_ENDS_BY_LANGUAGE = {"bn": "।॥?!"}
-"""The marks that end a sentence where it is not . ! ? (a full stop in Bangla ends "ডা.")."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +111,7 @@ def _sentences(items: list[Utterance | Pause], normalize_text: bool) -> list[Utt
                 index == 0
                 and isinstance(previous, Utterance)
                 and (previous.language, previous.rate) == (item.language, item.rate)
-                and not _ENDED.search(previous.text)
+                and not SENTENCE_END.search(previous.text)
             ):
                 out[-1] = Utterance(f"{previous.text} {text}", item.language, item.rate, True)
             elif text.strip():
@@ -125,20 +121,7 @@ def _sentences(items: list[Utterance | Pause], normalize_text: bool) -> list[Utt
 
 def normalized_sentences(text: str, language: str | None) -> list[str]:
     """`text` as the model reads it, sentence by sentence: cut as written, then normalized."""
-    return [
-        _keep_end(written, normalize(written, language), language)
-        for written in sentences_of(text, language)
-    ]
-
-
-def _keep_end(written: str, normalized: str, language: str | None) -> str:
-    """The normalized sentence with the mark that ended it as written (a full stop, a question
-    or exclamation mark, a dari): without it the model runs on into the next sentence."""
-    end = _ENDED.search(written)
-    marks = _ENDS_BY_LANGUAGE.get(base_language(language), ".!?।॥…")
-    if end and end.group(1) in marks and not _ENDED.search(normalized):
-        return normalized.rstrip() + end.group(1)
-    return normalized
+    return [normalize(written, language) for written in sentences_of(text, language)]
 
 
 def _segments(

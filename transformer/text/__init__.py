@@ -13,9 +13,7 @@ from num2words import num2words
 from transformer.text import bangla, english, nemo
 from transformer.text.chat import clean_chat
 
-MAX_CARDINAL_DIGITS = 15
-"""Longer whole numbers are read digit by digit: a listener hears them as card or serial numbers,
-not amounts, and num2words overflows on long enough ones."""
+MAX_CARDINAL_DIGITS = english.MAX_CARDINAL_DIGITS
 NUM2WORDS_LANGUAGES = frozenset(
     (
         "en",
@@ -42,6 +40,11 @@ or no say (not compiled yet, failed, input too long)."""
 # A number starts where no digit precedes it: without the look-behind, a pattern that fails
 # after a long run of digits is tried again from every digit in the run (quadratic time).
 _NUMBER = re.compile(r"(?<![\d.,])(-)?(\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:[.,](\d+))?")
+
+SENTENCE_END = re.compile(r"([.!?।॥…])[\"'”’»)\]]*\s*$")
+"""The mark that ends a text, before any closing quote or bracket."""
+_ENDS_BY_LANGUAGE = {"bn": "।॥?!"}
+"""The marks that end a sentence where it is not . ! ? (a full stop in Bangla ends "ডা.")."""
 
 # Control characters (Cc; \t \n \r among them, which are whitespace anyway) mean nothing to a
 # voice, and lone surrogates (Cs) cannot be encoded as UTF-8 on the way to the predictor.
@@ -102,7 +105,18 @@ def normalize(text: str, language: str | None) -> str:
         said = nemo.read(text, lang, partial(say_numbers, language=lang))
     else:
         said = say_numbers(text, lang)
-    return " ".join(said.split())
+    return keep_end(text, " ".join(said.split()), lang)
+
+
+def keep_end(written: str, said: str, language: str | None) -> str:
+    """`said` with the mark that ended `written` (a full stop, a question or exclamation mark, a
+    dari), where a rule took it ("on Main St." on Main Street): without it the model runs on
+    into the next sentence."""
+    end = SENTENCE_END.search(written)
+    marks = _ENDS_BY_LANGUAGE.get(base_language(language), ".!?।॥…")
+    if end and end.group(1) in marks and said and not SENTENCE_END.search(said):
+        return said + end.group(1)
+    return said
 
 
 def say_as(text: str, interpret_as: str, language: str | None) -> str:

@@ -244,16 +244,7 @@ def normalize_english(text: str, fallback: Callable[[str], str]) -> str:
         return fallback(text).strip()
     text = text.replace("−", "-")  # the minus sign NeMo does not know
     said = nemo.read(before_nemo(text), "en", fallback, after_nemo)
-    return keep_sentence_end(" ".join(said.split()), text)
-
-
-def keep_sentence_end(said: str, written: str) -> str:
-    """`said` ending as `written` does: NeMo (and the rules) drop the full stop that ends an
-    abbreviation which ends the sentence ("on Main St." on Main Street)."""
-    end = re.search(r"[.!?]$", written.rstrip())
-    if end and said and not re.search(r"[.!?]$", said):
-        return said + end.group(0)
-    return said
+    return " ".join(said.split())
 
 
 def before_nemo(text: str) -> str:

@@ -21,6 +21,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+from voxraga.chunking import split_to_fit
+
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "es", "fr", "de", "it", "pt", "ru", "ar", "zh", "ja", "hu", "ko", "hi", "sv")
@@ -41,7 +43,6 @@ request of one-word sentences must not take seconds of a worker thread."""
 MAX_TOKEN_CHARS = 64
 """A piece with a longer run of non-spaces is no word a grammar knows; NeMo is slow on it."""
 
-_CLAUSE_END = re.compile(r"(?<=[.!?;:,])\s+")
 _LONG_TOKEN = re.compile(rf"\S{{{MAX_TOKEN_CHARS + 1},}}")
 
 
@@ -174,39 +175,15 @@ class Grammars:
 
 
 def pieces(text: str) -> Iterator[tuple[str, bool]]:
-    """`text` cut for NeMo: (piece, whether NeMo may read it). Past MAX_NEMO_CHARS in all, or
+    """`text` cut for NeMo, at sentences, then clauses, then spaces (split_to_fit): (piece,
+    whether NeMo may read it). Past MAX_NEMO_CHARS in all, or
     where a piece holds a run of more than MAX_TOKEN_CHARS non-spaces, NeMo may not."""
     budget = MAX_NEMO_CHARS
-    for piece in _cut(text):
+    for piece in split_to_fit(text, MAX_PIECE_CHARS):
         nemo_may = budget >= len(piece) and not _LONG_TOKEN.search(piece)
         if nemo_may:
             budget -= len(piece)
         yield piece, nemo_may
-
-
-def _cut(text: str) -> Iterator[str]:
-    """Pieces of at most MAX_PIECE_CHARS: whole clauses packed together, a longer clause cut at
-    spaces, a longer run of non-spaces anywhere."""
-    if len(text) <= MAX_PIECE_CHARS:
-        yield text
-        return
-    packed = ""
-    for clause in _CLAUSE_END.split(text.strip()):
-        while len(clause) > MAX_PIECE_CHARS:
-            cut = clause.rfind(" ", 0, MAX_PIECE_CHARS)
-            cut = cut if cut > 0 else MAX_PIECE_CHARS
-            if packed:
-                yield packed
-                packed = ""
-            yield clause[:cut]
-            clause = clause[cut:].lstrip()
-        if packed and len(packed) + 1 + len(clause) > MAX_PIECE_CHARS:
-            yield packed
-            packed = clause
-        else:
-            packed = f"{packed} {clause}" if packed else clause
-    if packed:
-        yield packed
 
 
 def read(

@@ -34,7 +34,6 @@ HALVES = {1: "দেড়", 2: "আড়াই"}
 # A number starts where no digit precedes it: without the look-behind, a pattern that fails
 # after a long run of digits is tried again from every digit in the run (quadratic time).
 NUMBER = r"(?<![\d.])\d+(?:\.\d+)?(?![.]?\d)"
-LETTER = r"[\w\u0980-\u09FF]"
 BOUNDARY_AFTER = r"(?![\w\u0980-\u09FF])"
 BOUNDARY_BEFORE = r"(?<![\w\u0980-\u09FF])"
 
